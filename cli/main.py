@@ -1,0 +1,50 @@
+"""The ``baodao`` command."""
+
+import sys
+
+import click
+
+from common.migrations import upgrade
+
+SERVICES = ("registration", "dispatch", "scoring", "notify")
+
+
+@click.group(help="宝岛平台运维命令")
+def cli():
+    pass
+
+
+@cli.command(help="迁移、载入演示数据（数据库为空时），启动全部服务和网关；Ctrl-C 全部停止。")
+@click.option("--no-demo", is_flag=True, help="不载入演示数据")
+def run(no_demo):
+    from cli import run as runner
+
+    sys.exit(runner.main(seed_demo=not no_demo))
+
+
+@cli.command(help="以独立进程运行一个服务或网关。")
+@click.argument("service", type=click.Choice(SERVICES + ("gateway",)))
+def serve(service):
+    import os
+
+    os.execv(sys.executable, [sys.executable, "-m", "cli.serve", service])
+
+
+@cli.command(help="把各服务数据库迁移到最新版本。")
+@click.argument("services", nargs=-1, type=click.Choice(SERVICES))
+def migrate(services):
+    for name in services or SERVICES:
+        upgrade(name)
+        click.echo(f"{name}: 已迁移到最新版本")
+
+
+@cli.command("seed-demo", help="数据库为空时载入演示区县数据。")
+def seed_demo():
+    from cli import demo
+
+    logins = demo.seed()
+    click.echo(f"已载入演示数据（{len(logins)} 个账号）" if logins else "数据库不为空，未载入演示数据")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,4 @@
+"""Infrastructure shared by every Baodao service: config, errors, persistence, messaging contracts.
+
+No business rules live here; each service keeps its own in its ``domain`` module.
+"""

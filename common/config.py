@@ -1,0 +1,49 @@
+"""Configuration from environment variables, with defaults that run on a laptop."""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
+
+
+def amqp_uri() -> str:
+    return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("BAODAO_DATA_DIR", ROOT / "var"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service: str) -> str:
+    """`<SERVICE>_DATABASE_URL`, else `DATABASE_URL` (one container, one service), else SQLite."""
+    specific = os.environ.get(f"{service.upper()}_DATABASE_URL")
+    if specific:
+        return specific
+    if os.environ.get("DATABASE_URL"):
+        return os.environ["DATABASE_URL"]
+    return f"sqlite:///{data_dir() / (service + '.db')}"
+
+
+def nameko_config(**extra) -> dict:
+    """The dict nameko's ServiceRunner takes; the same for every service process."""
+    config = {
+        "AMQP_URI": amqp_uri(),
+        "serializer": "json",
+        "max_workers": int(os.environ.get("MAX_WORKERS", "10")),
+        "parent_calls_tracked": 10,
+        "HEARTBEAT": 60,
+        "WEB_SERVER_ADDRESS": "{}:{}".format(
+            os.environ.get("GATEWAY_HOST", "127.0.0.1"), os.environ.get("GATEWAY_PORT", "8000")
+        ),
+        "RPC_TIMEOUT": float(os.environ.get("RPC_TIMEOUT", "10")),
+    }
+    config.update(extra)
+    return config
+
+
+def secret(name: str, default: str) -> bytes:
+    """Secrets (token signing, ID-number hashing key). The default is for demos only."""
+    return os.environ.get(name, default).encode()

@@ -1,0 +1,58 @@
+"""Message contracts: the envelope every event travels in and the data each event type carries.
+
+One module per publishing service registers its event types here; consumers validate against
+the same schema, and the AsyncAPI document is generated from this registry. Payloads are JSON
+primitives only (ISO 8601 strings for times), so non-nameko consumers can read them.
+"""
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+EVENT_TYPES: dict[str, type[Schema]] = {}
+EVENT_SOURCES: dict[str, str] = {}
+
+
+class Envelope(Schema):
+    event_id = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    event_type = fields.String(required=True)
+    version = fields.Integer(required=True)
+    source = fields.String(required=True)
+    occurred_at = fields.String(required=True)
+    data = fields.Dict(required=True)
+
+
+def event(source: str, event_type: str):
+    """Register a data schema for ``event_type`` published by ``source``."""
+
+    def register(schema_cls):
+        EVENT_TYPES[event_type] = schema_cls
+        EVENT_SOURCES[event_type] = source
+        schema_cls.event_type = event_type
+        return schema_cls
+
+    return register
+
+
+def load_event(body, expected_type: str | None = None) -> dict:
+    if not isinstance(body, dict):
+        raise ValidationError({"_schema": ["message body is not a JSON object"]})
+    envelope = Envelope().load(body)
+    if expected_type and envelope["event_type"] != expected_type:
+        raise ValidationError({"event_type": [f"expected {expected_type}"]})
+    schema = EVENT_TYPES.get(envelope["event_type"])
+    if schema is None:
+        raise ValidationError({"event_type": ["unknown event type"]})
+    envelope["data"] = schema().load(envelope["data"])
+    return envelope
+
+
+def dump_event(event_type: str, data: dict) -> dict:
+    """Validate and serialise outgoing event data; a publisher bug fails loudly, at the source."""
+    schema = EVENT_TYPES[event_type]()
+    errors = schema.validate(data)
+    if errors:
+        raise ValidationError(errors)
+    return schema.dump(data)
+
+
+# register every publisher's contracts
+from common.contracts import dispatch, registration  # noqa: E402,F401

@@ -1,0 +1,280 @@
+"""Persistence at the edge of every service: engines, a unit of work, and the transactional outbox.
+
+A service's business transaction and the events it raises are written in one commit (the
+``outbox`` table); the events are published after that commit, and a periodic relay republishes
+any that a crash left behind. Incoming events are recorded in the ``inbox`` table in the same
+commit as their effect, so a redelivered event takes effect once.
+"""
+
+import json
+import logging
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from kombu import Exchange
+from nameko.amqp.publish import Publisher
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from common import config, contracts
+
+log = logging.getLogger(__name__)
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_metadata() -> MetaData:
+    """Every service's metadata: constraint names fixed for Alembic, plus outbox and inbox."""
+    metadata = MetaData(naming_convention=NAMING)
+    Table(
+        "outbox",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("event_type", String(80), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+        Column("published_at", DateTime(timezone=True), index=True),
+    )
+    Table(
+        "inbox",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("message_id", String(80), nullable=False),
+        Column("handler", String(120), nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("message_id", "handler", name="uq_inbox_message_handler"),
+    )
+    return metadata
+
+
+def make_engine(url: str):
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            # WAL lets the CLI and benchmarks read while the service writes
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def envelope(source: str, event_type: str, data: dict, event_id: str | None = None) -> dict:
+    """The one shape of every event on the wire (see ``common/contracts.py``)."""
+    return {
+        "event_id": event_id or str(uuid.uuid4()),
+        "event_type": event_type,
+        "version": 1,
+        "source": source,
+        "occurred_at": utcnow().isoformat(),
+        "data": data,
+    }
+
+
+class EventPublisher:
+    """Publishes envelopes to ``<source>.events``, the topic exchange nameko's handlers bind to."""
+
+    def __init__(self, amqp_uri: str, source: str):
+        self.source = source
+        self.exchange = Exchange(f"{source}.events", type="topic", durable=True)
+        self._publisher = Publisher(amqp_uri, serializer="json")
+
+    def publish(self, payload: dict):
+        self._publisher.publish(
+            payload,
+            exchange=self.exchange,
+            routing_key=payload["event_type"],
+            declare=[self.exchange],
+            message_id=payload["event_id"],
+        )
+
+
+class UnitOfWork:
+    """One business transaction: a session, the events it raises, the messages it consumed."""
+
+    def __init__(self, store: "Store"):
+        self._store = store
+        self.session = store.sessionmaker()
+        self._pending: list[dict] = []
+        self._committed = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if not self._committed:
+            self.session.rollback()
+        self.session.close()
+        return False
+
+    def emit(self, event_type: str, data: dict) -> dict:
+        payload = envelope(self._store.source, event_type, contracts.dump_event(event_type, data))
+        self.session.execute(
+            insert(self._store.outbox).values(
+                event_id=payload["event_id"],
+                event_type=event_type,
+                payload=json.dumps(payload, ensure_ascii=False),
+                created_at=utcnow(),
+            )
+        )
+        self._pending.append(payload)
+        return payload
+
+    def claim_message(self, message_id: str, handler: str) -> bool:
+        """Record that ``handler`` is consuming ``message_id``; False if it already did.
+
+        A concurrent duplicate blocks on the unique key and fails at flush or commit, which
+        callers treat as "already handled".
+        """
+        inbox = self._store.inbox
+        seen = self.session.execute(
+            select(inbox.c.id).where(inbox.c.message_id == message_id, inbox.c.handler == handler)
+        ).first()
+        if seen:
+            return False
+        self.session.execute(
+            insert(inbox).values(message_id=message_id, handler=handler, processed_at=utcnow())
+        )
+        return True
+
+    def commit(self):
+        self.session.commit()
+        self._committed = True
+        if self._pending:
+            self._store.publish_committed(self._pending)
+            self._pending = []
+
+
+class Store:
+    """A service's database and outbox, usable inside or outside nameko (CLI, tests, benches)."""
+
+    def __init__(self, metadata: MetaData, source: str, url: str, amqp_uri: str):
+        self.metadata = metadata
+        self.source = source
+        self.url = url
+        self.amqp_uri = amqp_uri
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox = metadata.tables["outbox"]
+        self.inbox = metadata.tables["inbox"]
+        self._publisher = None
+
+    @property
+    def publisher(self) -> EventPublisher:
+        if self._publisher is None:
+            self._publisher = EventPublisher(self.amqp_uri, self.source)
+        return self._publisher
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self)
+
+    def publish_committed(self, payloads: list[dict]):
+        """Best effort right after commit; what fails here the relay sends later."""
+        try:
+            for payload in payloads:
+                self.publisher.publish(payload)
+        except Exception:  # broker hiccup: the rows stay pending, nothing is lost
+            log.warning("outbox: publish after commit failed; relay will retry", exc_info=True)
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(self.outbox)
+                .where(self.outbox.c.event_id.in_([p["event_id"] for p in payloads]))
+                .values(published_at=utcnow())
+            )
+
+    def relay_pending(self, older_than_seconds: float = 5.0, limit: int = 500) -> int:
+        """Publish events committed but never published (a crash between commit and publish).
+
+        Rows are locked with SKIP LOCKED on PostgreSQL so several instances share the work;
+        a rare double publish is harmless because every consumer deduplicates on event_id.
+        """
+        cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+        sent = 0
+        with self.sessionmaker() as session:
+            query = (
+                select(self.outbox.c.id, self.outbox.c.payload)
+                .where(self.outbox.c.published_at.is_(None), self.outbox.c.created_at < cutoff)
+                .order_by(self.outbox.c.id)
+                .limit(limit)
+            )
+            if self.engine.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            rows = session.execute(query).all()
+            for row in rows:
+                self.publisher.publish(json.loads(row.payload))
+                session.execute(
+                    update(self.outbox)
+                    .where(self.outbox.c.id == row.id)
+                    .values(published_at=utcnow())
+                )
+                sent += 1
+            session.commit()
+        return sent
+
+    def dispose(self):
+        self.engine.dispose()
+
+
+class Database(DependencyProvider):
+    """nameko dependency giving each worker the service's :class:`Store`.
+
+    Workers open a unit of work and commit it themselves, inside the entrypoint: nameko sends
+    an RPC reply (and acks an event) before ``worker_teardown``, so committing later would let
+    a caller see a result that is not yet durable.
+    """
+
+    def __init__(self, metadata: MetaData):
+        self.metadata = metadata
+        self.store = None
+
+    def setup(self):
+        name = self.container.service_name
+        url = self.container.config.get("DATABASE_URL") or config.database_url(name)
+        self.store = Store(self.metadata, name, url, self.container.config["AMQP_URI"])
+
+    def stop(self):
+        if self.store:
+            self.store.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.store
+
+
+__all__ = ["Database", "IntegrityError", "Store", "UnitOfWork", "envelope", "new_metadata", "utcnow"]

@@ -1,0 +1,61 @@
+"""Sign-in: a token for the registration service's verified principal."""
+
+import time
+from collections import defaultdict, deque
+
+from marshmallow import Schema, fields
+
+from common.errors import Unauthorized
+from gateway import tokens
+from gateway.errors import TooManyRequests
+from gateway.http import ANYONE, PUBLIC, route
+from services.registration import schemas as registration
+
+MAX_FAILURES, WINDOW_SECONDS = 10, 300
+
+
+class LoginResult(Schema):
+    token = fields.String()
+    expires_at = fields.Integer(metadata={"description": "Unix 时间戳（秒）"})
+    user = fields.Nested(registration.Principal)
+
+
+class FailedLogins:
+    """Too many wrong passwords for one username in a window → 429 (per gateway instance)."""
+
+    def __init__(self):
+        self._failures = defaultdict(deque)
+
+    def check(self, username: str):
+        window = self._failures[username]
+        while window and window[0] < time.monotonic() - WINDOW_SECONDS:
+            window.popleft()
+        if len(window) >= MAX_FAILURES:
+            raise TooManyRequests(code="TOO_MANY_LOGIN_ATTEMPTS",
+                                  message="密码错误次数过多，请5分钟后再试")
+
+    def record(self, username: str):
+        self._failures[username].append(time.monotonic())
+
+
+FAILED_LOGINS = FailedLogins()
+
+
+class AuthRoutes:
+    @route("POST", "/api/auth/login", tag="auth", summary="登录，取得访问凭证",
+           roles=PUBLIC, body=registration.Login, response=LoginResult)
+    def login(self, call):
+        username = call.body["username"]
+        FAILED_LOGINS.check(username)
+        try:
+            principal = self.registration.authenticate(call.body)
+        except Unauthorized:
+            FAILED_LOGINS.record(username)
+            raise
+        token, expires = tokens.issue(principal)
+        return {"token": token, "expires_at": expires, "user": principal}
+
+    @route("GET", "/api/auth/me", tag="auth", summary="当前登录用户", roles=ANYONE,
+           response=registration.Principal)
+    def me(self, call):
+        return call.actor

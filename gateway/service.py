@@ -1,0 +1,82 @@
+"""The gateway: the HTTP API for every client, one area of routes per mixin."""
+
+import eventlet
+from kombu import Connection
+from nameko.dependency_providers import Config
+from nameko.rpc import RpcProxy
+
+from gateway import openapi
+from gateway.errors import MethodNotAllowed, NotFound, json_response
+from gateway.http import PUBLIC, ROUTES, Endpoint, route
+from gateway.pages import docs_page
+from gateway.routes.auth import AuthRoutes
+from gateway.routes.dispatch import DispatchRoutes
+from gateway.routes.notifications import NotificationRoutes
+from gateway.routes.registration import RegistrationRoutes
+from gateway.routes.scoring import ScoringRoutes
+
+SERVICES = ("registration", "dispatch", "scoring", "notify")
+HEALTH_TIMEOUT = 3.0
+
+
+class GatewayService(AuthRoutes, RegistrationRoutes, DispatchRoutes, ScoringRoutes,
+                     NotificationRoutes):
+    name = "gateway"
+    config = Config()
+
+    registration = RpcProxy("registration")
+    dispatch = RpcProxy("dispatch")
+    scoring = RpcProxy("scoring")
+    notify = RpcProxy("notify")
+
+    @route("GET", "/health", tag="system", summary="运行状态：消息中间件与各服务是否可达",
+           roles=PUBLIC, raw=True)
+    def health(self, call):
+        checks = {"broker": self._check_broker()}
+        pool = eventlet.GreenPool()
+        results = pool.imap(self._check_service, SERVICES)
+        checks.update(dict(zip(SERVICES, results, strict=True)))
+        down = sorted(name for name, ok in checks.items() if ok != "ok")
+        status = 200 if not down else 503
+        return json_response(status, {"status": "ok" if not down else "degraded",
+                                      "checks": checks, "down": down})
+
+    def _check_broker(self) -> str:
+        try:
+            with Connection(self.config["AMQP_URI"], connect_timeout=HEALTH_TIMEOUT) as conn:
+                conn.ensure_connection(max_retries=1)
+            return "ok"
+        except Exception as exc:  # any failure is "down"; the reason is shown to operators
+            return f"unreachable: {type(exc).__name__}"
+
+    def _check_service(self, name: str) -> str:
+        try:
+            with eventlet.Timeout(HEALTH_TIMEOUT):
+                getattr(self, name).ping()
+            return "ok"
+        except eventlet.Timeout:
+            return "no reply"
+        except Exception as exc:
+            return f"error: {type(exc).__name__}"
+
+    @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档", roles=PUBLIC)
+    def openapi_document(self, call):
+        return openapi.build()
+
+    @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", roles=PUBLIC, raw=True)
+    def docs(self, call):
+        return docs_page()
+
+    @Endpoint.decorator("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
+    def not_found(self, request, path):
+        """Unknown paths and methods answer in the one error format too."""
+        known = {r.method for r in ROUTES if _matches(r.path, "/" + path)}
+        if known:
+            raise MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
+        raise NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path}")
+
+
+def _matches(template: str, path: str) -> bool:
+    parts, given = template.strip("/").split("/"), path.strip("/").split("/")
+    return len(parts) == len(given) and all(
+        p.startswith("{") or p == g for p, g in zip(parts, given, strict=True))
