@@ -60,9 +60,10 @@ def is_empty(store: Store) -> bool:
         return not uow.session.scalar(select(func.count()).select_from(OrgUnit))
 
 
-def seed() -> list[tuple[str, str, str]]:
+def seed(reg: Store | None = None, dispatch: Store | None = None) -> list[tuple[str, str, str]]:
     """Load the demo district; returns (role, username, what) for the logins printed at start."""
-    reg, dispatch = stores()
+    if reg is None or dispatch is None:
+        reg, dispatch = stores()
     logins = []
     try:
         if not is_empty(reg):

@@ -1,6 +1,10 @@
 """Run one service (or the gateway) as its own process: ``python -m cli.serve dispatch``."""
 
-import eventlet
+import warnings
+
+warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+
+import eventlet  # noqa: E402
 
 eventlet.monkey_patch()  # before anything else imports socket or threading
 

@@ -8,6 +8,7 @@ the gateway can map them to HTTP statuses (see ``gateway/errors.py``).
 from nameko.exceptions import deserialize_to_instance
 
 
+@deserialize_to_instance
 class AppError(Exception):
     default_code = "ERROR"
     default_message = "请求无法完成"
@@ -20,6 +21,11 @@ class AppError(Exception):
         # args must be JSON primitives: nameko serialises them into the RPC reply
         super().__init__(self.code, self.message, self.fields, self.details)
 
+    def __init_subclass__(cls, **kwargs):
+        # every subclass comes back from an RPC as itself, not as a generic RemoteError
+        super().__init_subclass__(**kwargs)
+        deserialize_to_instance(cls)
+
     def __str__(self):
         return f"{self.code}: {self.message}"
 
@@ -31,37 +37,31 @@ class AppError(Exception):
         return body
 
 
-@deserialize_to_instance
 class ValidationFailed(AppError):
     default_code = "VALIDATION_ERROR"
     default_message = "提交的数据有误，请按提示修改后重试"
 
 
-@deserialize_to_instance
 class NotFound(AppError):
     default_code = "NOT_FOUND"
     default_message = "要找的记录不存在"
 
 
-@deserialize_to_instance
 class Conflict(AppError):
     default_code = "CONFLICT"
     default_message = "操作与当前状态冲突"
 
 
-@deserialize_to_instance
 class Forbidden(AppError):
     default_code = "FORBIDDEN"
     default_message = "您没有权限进行此操作"
 
 
-@deserialize_to_instance
 class Unauthorized(AppError):
     default_code = "UNAUTHORIZED"
     default_message = "请先登录"
 
 
-@deserialize_to_instance
 class Unprocessable(AppError):
     default_code = "UNPROCESSABLE"
     default_message = "数据格式正确，但不符合业务规则"

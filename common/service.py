@@ -1,8 +1,15 @@
-"""Entrypoints every service has: a health ping and the outbox relay."""
+"""What every service shares at its entrypoints: ``rpc``, a health ping and the outbox relay."""
 
-from nameko.rpc import rpc
+from nameko.rpc import rpc as nameko_rpc
 from nameko.timer import timer
 from sqlalchemy import text
+
+from common.errors import AppError
+
+
+def rpc(fn):
+    """nameko's ``@rpc``; our own errors are expected answers, logged as warnings, not crashes."""
+    return nameko_rpc(expected_exceptions=(AppError,))(fn)
 
 
 class ServiceBase:

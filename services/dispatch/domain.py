@@ -37,17 +37,16 @@ TRANSITIONS = {
 }
 
 
-class InvalidTransition(Conflict):
-    default_code = "INVALID_TRANSITION"
+def invalid_transition(state: str, code="INVALID_TRANSITION", message=None) -> Conflict:
+    """409 with the current state; only common error types cross the wire."""
+    return Conflict(code=code, details={"current_state": state},
+                    message=message or f"当前状态为“{STATE_LABELS.get(state, state)}”，不能进行此操作")
 
 
 def next_state(state: str, action: str) -> str:
     allowed, target = TRANSITIONS[action]
     if state not in allowed:
-        raise InvalidTransition(
-            message=f"当前状态为“{STATE_LABELS.get(state, state)}”，不能进行此操作",
-            details={"current_state": state},
-        )
+        raise invalid_transition(state)
     return target or state
 
 

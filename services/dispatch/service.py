@@ -1,9 +1,9 @@
 """Dispatch service entrypoints: 居民点单、支部下单、党员接单."""
 
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 
 from common.db import Database
-from common.service import ServiceBase
+from common.service import ServiceBase, rpc
 from services.dispatch import usecases
 from services.dispatch.models import Base
 

@@ -166,8 +166,7 @@ def claim(store: Store, actor: dict, request_id: int) -> dict:
         request = _get(session, request_id)
         offered = set(_members(session, request_id, "offered"))
         if actor["user_id"] in _members(session, request_id, "claimed"):
-            raise domain.InvalidTransition(code="ALREADY_CLAIMED", message="您已经接过这一单",
-                                           details={"current_state": request.state})
+            raise domain.invalid_transition(request.state, "ALREADY_CLAIMED", "您已经接过这一单")
         domain.next_state(request.state, "claim")
         domain.check_can_claim(actor, offered, request.open_to_all)
         won = session.execute(
@@ -179,8 +178,7 @@ def claim(store: Store, actor: dict, request_id: int) -> dict:
         if not won:
             session.rollback()
             current = _get(session, request_id).state
-            raise domain.InvalidTransition(code="ALREADY_TAKEN", message="该服务请求已被其他党员接单",
-                                           details={"current_state": current})
+            raise domain.invalid_transition(current, "ALREADY_TAKEN", "该服务请求已被其他党员接单")
         session.refresh(request)
         before = request.state
         request.state = domain.state_after_claim(request.members_claimed, request.members_needed)

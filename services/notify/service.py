@@ -1,10 +1,9 @@
 """Notify service entrypoints: every message to people, starting with the in-app inbox."""
 
-from nameko.rpc import rpc
 
 from common.db import Database
 from common.messaging import consumes
-from common.service import ServiceBase
+from common.service import ServiceBase, rpc
 from services.notify import usecases
 from services.notify.models import Base
 

@@ -1,9 +1,8 @@
 """Registration service entrypoints: members and work units report in (双报到)."""
 
-from nameko.rpc import rpc
 
 from common.db import Database
-from common.service import ServiceBase
+from common.service import ServiceBase, rpc
 from services.registration import usecases
 from services.registration.models import Base
 

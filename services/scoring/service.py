@@ -1,10 +1,9 @@
 """Scoring service entrypoints: the points ledger fed by dispatch's events."""
 
-from nameko.rpc import rpc
 
 from common.db import Database
 from common.messaging import consumes
-from common.service import ServiceBase
+from common.service import ServiceBase, rpc
 from services.scoring import usecases
 from services.scoring.models import Base
 

@@ -1,0 +1,5 @@
+-- one database per service
+CREATE DATABASE registration;
+CREATE DATABASE dispatch;
+CREATE DATABASE scoring;
+CREATE DATABASE notify;

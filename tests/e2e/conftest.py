@@ -1,0 +1,72 @@
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from common.config import ROOT
+from tests import support
+
+SERVICES = ("registration", "dispatch", "scoring", "notify")
+
+
+class Platform:
+    """The platform as ``make run`` starts it: five processes on the real broker."""
+
+    def __init__(self, base_url, env, urls, proc, log_path):
+        self.base_url, self.env, self.urls, self.proc, self.log_path = base_url, env, urls, proc, log_path
+
+    def url(self, path):
+        return self.base_url + path
+
+    def login(self, username, password="demo1234"):
+        resp = requests.post(self.url("/api/auth/login"), json={"username": username, "password": password},
+                             timeout=10)
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        return Client(self, body["token"], body["user"])
+
+    def log(self):
+        return self.log_path.read_text(errors="replace")
+
+
+class Client:
+    def __init__(self, platform, token, user):
+        self.platform, self.user = platform, user
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def get(self, path, **kw):
+        return self.session.get(self.platform.url(path), timeout=15, **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.session.post(self.platform.url(path), json=json if json is not None else {}, timeout=15, **kw)
+
+
+@pytest.fixture
+def platform(vhost, db_url_factory, tmp_path):
+    port = support.free_port()
+    urls = {name: db_url_factory(name) for name in SERVICES}
+    env = dict(os.environ, AMQP_URI=support.amqp_uri_for(vhost), GATEWAY_PORT=str(port),
+               BAODAO_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1",
+               **{f"{name.upper()}_DATABASE_URL": url for name, url in urls.items()})
+    log_path = tmp_path / "platform.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    platform = Platform(f"http://127.0.0.1:{port}", env, urls, proc, log_path)
+    try:
+        support.wait_for(lambda: "按 Ctrl-C 停止全部服务" in platform.log() or proc.poll() is not None,
+                         timeout=90, interval=0.5, message="the platform to start")
+        assert proc.poll() is None, platform.log()
+        yield platform
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                raise AssertionError("the platform did not stop on SIGTERM") from None
