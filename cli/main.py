@@ -4,9 +4,8 @@ import sys
 
 import click
 
+from common.config import SERVICES
 from common.migrations import upgrade
-
-SERVICES = ("registration", "dispatch", "scoring", "notify")
 
 
 @click.group(help="宝岛平台运维命令")
@@ -36,6 +35,14 @@ def migrate(services):
     for name in services or SERVICES:
         upgrade(name)
         click.echo(f"{name}: 已迁移到最新版本")
+
+
+@cli.command("declare-queues", help="在 RabbitMQ 上声明各服务的事件队列（部署时、启动服务前运行）。")
+def declare_queues():
+    from common.config import amqp_uri
+    from common.topology import declare_all
+
+    click.echo(f"已声明 {declare_all(amqp_uri())} 个事件队列")
 
 
 @cli.command("seed-demo", help="数据库为空时载入演示区县数据。")

@@ -12,10 +12,9 @@ from kombu import Connection
 
 from common import config
 from common.migrations import upgrade
+from common.topology import declare_all
 
-# consumers first: an event published before its queue exists would be lost
-START_ORDER = ("scoring", "notify", "registration", "dispatch", "gateway")
-SERVICES = ("registration", "dispatch", "scoring", "notify")
+START_ORDER = (*config.SERVICES, "gateway")
 
 
 def broker_reachable(uri: str) -> str | None:
@@ -77,8 +76,9 @@ def main(seed_demo: bool = True) -> int:
               "请先启动它：  rabbitmq-server -detached\n"
               "（或设置 AMQP_URI 指向可用的 RabbitMQ）", file=sys.stderr)
         return 1
-    for name in SERVICES:
+    for name in config.SERVICES:
         upgrade(name)
+    declare_all(uri)  # every event queue exists before anything publishes
     logins = demo.seed() if seed_demo else []
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     procs = []
@@ -92,8 +92,6 @@ def main(seed_demo: bool = True) -> int:
     try:
         for name in START_ORDER:
             procs.append(start(name, env))
-            if name in ("scoring", "notify"):
-                time.sleep(1.5)  # let consumers declare their queues before producers start
         host = os.environ.get("GATEWAY_HOST", "127.0.0.1")
         port = os.environ.get("GATEWAY_PORT", "8000")
         base = f"http://{host}:{port}"

@@ -15,26 +15,21 @@ import sys  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 
-from common.config import nameko_config  # noqa: E402
+from common.config import SERVICES, nameko_config  # noqa: E402
 
-SERVICES = {
-    "registration": "services.registration.service:RegistrationService",
-    "dispatch": "services.dispatch.service:DispatchService",
-    "scoring": "services.scoring.service:ScoringService",
-    "notify": "services.notify.service:NotifyService",
-    "gateway": "gateway.service:GatewayService",
-}
+PROCESSES = (*SERVICES, "gateway")
 
 
 def load_service(name: str):
-    module, cls = SERVICES[name].split(":")
-    return getattr(importlib.import_module(module), cls)
+    """``dispatch`` → services.dispatch.service.DispatchService; ``gateway`` → gateway.service."""
+    module = "gateway.service" if name == "gateway" else f"services.{name}.service"
+    return getattr(importlib.import_module(module), f"{name.title()}Service")
 
 
 def main(argv=None):
     args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 1 or args[0] not in SERVICES:
-        print(f"用法: python -m cli.serve <{'|'.join(SERVICES)}>", file=sys.stderr)
+    if len(args) != 1 or args[0] not in PROCESSES:
+        print(f"用法: python -m cli.serve <{'|'.join(PROCESSES)}>", file=sys.stderr)
         return 2
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format=f"%(asctime)s {args[0]} %(levelname)s %(name)s: %(message)s")

@@ -6,6 +6,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
+# every service with its own process and database (``services/<name>/``)
+SERVICES = ("scoring", "notify", "bridge", "registration", "activities", "dispatch")
+
 
 def amqp_uri() -> str:
     return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)

@@ -3,3 +3,5 @@ CREATE DATABASE registration;
 CREATE DATABASE dispatch;
 CREATE DATABASE scoring;
 CREATE DATABASE notify;
+CREATE DATABASE activities;
+CREATE DATABASE bridge;

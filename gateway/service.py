@@ -5,29 +5,33 @@ from kombu import Connection
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
+from common.config import SERVICES
 from gateway import openapi
 from gateway.errors import MethodNotAllowed, NotFound, json_response
 from gateway.http import PUBLIC, ROUTES, Endpoint, route
 from gateway.pages import docs_page
+from gateway.routes.activities import ActivitiesRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.dispatch import DispatchRoutes
 from gateway.routes.notifications import NotificationRoutes
+from gateway.routes.open311 import Open311Routes
 from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
 
-SERVICES = ("registration", "dispatch", "scoring", "notify")
 HEALTH_TIMEOUT = 3.0
 
 
-class GatewayService(AuthRoutes, RegistrationRoutes, DispatchRoutes, ScoringRoutes,
-                     NotificationRoutes):
+class GatewayService(AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes,
+                     NotificationRoutes, Open311Routes):
     name = "gateway"
     config = Config()
 
     registration = RpcProxy("registration")
     dispatch = RpcProxy("dispatch")
+    activities = RpcProxy("activities")
     scoring = RpcProxy("scoring")
     notify = RpcProxy("notify")
+    bridge = RpcProxy("bridge")
 
     @route("GET", "/health", tag="system", summary="运行状态：消息中间件与各服务是否可达",
            roles=PUBLIC, raw=True)

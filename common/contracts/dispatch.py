@@ -1,4 +1,4 @@
-"""Events published by the dispatch service: one per transition of a service request."""
+"""Events published by the dispatch service: one per transition of a request, wish or opinion."""
 
 from marshmallow import Schema, fields
 
@@ -14,6 +14,9 @@ class RequestEvent(Schema):
     menu_item_id = fields.Integer(required=True)
     title = fields.String(required=True)
     state = fields.String(required=True)
+    street_id = fields.Integer(allow_none=True, load_default=None)
+    grid_id = fields.Integer(allow_none=True, load_default=None)
+    reason = fields.String(load_default="")
 
 
 @event(SOURCE, "request.submitted")
@@ -21,9 +24,20 @@ class RequestSubmitted(RequestEvent):
     pass
 
 
+@event(SOURCE, "request.accepted")
+class RequestAccepted(RequestEvent):
+    pass
+
+
+@event(SOURCE, "request.rejected")
+class RequestRejected(RequestEvent):
+    pass
+
+
 @event(SOURCE, "request.offered")
 class RequestOffered(RequestEvent):
     member_ids = fields.List(fields.Integer(), required=True)
+    open_to_all = fields.Boolean(load_default=False)
 
 
 @event(SOURCE, "request.claimed")
@@ -40,5 +54,39 @@ class RequestCompleted(RequestEvent):
 class RequestConfirmed(RequestEvent):
     member_ids = fields.List(fields.Integer(), required=True)
     rating = fields.Integer(required=True)
-    points = fields.Integer(required=True)
+    points = fields.Integer(required=True, metadata={"description": "the menu item's points hint"})
     category = fields.String(allow_none=True, load_default=None)
+    hours = fields.Float(load_default=0.0, metadata={"description": "time in service, for the volunteer card"})
+    place = fields.String(load_default="")
+
+
+@event(SOURCE, "request.cancelled")
+class RequestCancelled(RequestEvent):
+    member_ids = fields.List(fields.Integer(), load_default=list)
+
+
+@event(SOURCE, "request.escalated")
+class RequestEscalated(RequestEvent):
+    level = fields.String(required=True, metadata={"description": "grid | community | street | district"})
+    org_id = fields.Integer(allow_none=True, load_default=None)
+
+
+@event(SOURCE, "wish.fulfilled")
+class WishFulfilled(Schema):
+    """A micro-wish (微心愿) fulfilled by members or an e-branch and confirmed."""
+
+    wish_id = fields.Integer(required=True)
+    community_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    resident_id = fields.Integer(allow_none=True, load_default=None)
+    member_ids = fields.List(fields.Integer(), load_default=list)
+    e_branch_id = fields.Integer(allow_none=True, load_default=None)
+
+
+@event(SOURCE, "opinion.resolved")
+class OpinionResolved(Schema):
+    opinion_id = fields.Integer(required=True)
+    community_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    resident_id = fields.Integer(allow_none=True, load_default=None)
+    resolution = fields.String(load_default="")

@@ -6,10 +6,8 @@ import sys
 import pytest
 import requests
 
-from common.config import ROOT
+from common.config import ROOT, SERVICES
 from tests import support
-
-SERVICES = ("registration", "dispatch", "scoring", "notify")
 
 
 class Platform:

@@ -9,7 +9,6 @@ from common.errors import Conflict, Forbidden
 from services.dispatch.models import Base as DispatchBase
 from services.dispatch.models import MenuItem
 from services.dispatch.service import DispatchService
-from services.registration.models import Base as RegistrationBase
 from services.registration.service import RegistrationService
 
 SYSTEM = {"user_id": 0, "role": "system"}
@@ -19,12 +18,12 @@ SYSTEM = {"user_id": 0, "role": "system"}
 def platform(start_service, amqp_uri):
     reg_config = start_service(RegistrationService)
     dis_config = start_service(DispatchService)
-    reg = Store(RegistrationBase.metadata, "registration", reg_config["DATABASE_URL"], amqp_uri)
+    demo.seed({"registration": reg_config["DATABASE_URL"], "dispatch": dis_config["DATABASE_URL"]}, amqp_uri)
     dis = Store(DispatchBase.metadata, "dispatch", dis_config["DATABASE_URL"], amqp_uri)
-    demo.seed(reg, dis)
     with ClusterRpcProxy(dis_config) as rpc:
         rpc.dispatch_store = dis
         yield rpc
+    dis.dispose()
 
 
 def login(rpc, username):

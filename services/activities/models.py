@@ -1,0 +1,9 @@
+"""Activities' tables."""
+
+from sqlalchemy.orm import DeclarativeBase
+
+from common.db import new_metadata
+
+
+class Base(DeclarativeBase):
+    metadata = new_metadata()

@@ -1,0 +1,75 @@
+"""Registration's part of the demo district: the tree, staff and resident logins, members."""
+
+from services.registration import usecases
+from services.registration.domain import id_number_check_char
+from services.registration.models import OrgUnit, User
+
+DEMO_PASSWORD = "demo1234"
+SYSTEM = {"user_id": 0, "role": "system"}
+
+COMMUNITIES = [("东风社区", ["第一网格", "第二网格"]), ("跃进社区", ["第一网格"]), ("塘头村", ["第一网格"])]
+MEMBERS = [  # name, phone, skills, community index, grid index
+    ("张伟", "13800000001", ["法律"], 0, 0),
+    ("李娜", "13800000002", ["医疗"], 0, 0),
+    ("王强", "13800000003", ["维修", "IT"], 0, 1),
+    ("刘洋", "13800000004", ["助老", "教学"], 0, 1),
+    ("陈静", "13800000005", ["法律", "调解"], 1, 0),
+    ("杨帆", "13800000006", ["医疗"], 2, 0),
+]
+
+
+def demo_id_number(n: int) -> str:
+    first17 = f"44060419800101{n:03d}"
+    return first17 + id_number_check_char(first17)
+
+
+def is_empty(store) -> bool:
+    with store.uow() as uow:
+        return uow.session.query(OrgUnit.id).first() is None
+
+
+def seed(store, context: dict):
+    """Adds to ``context``: district_id, street_id, community_ids, grid_ids, logins."""
+    password = usecases.hash_password(DEMO_PASSWORD)
+    logins = context.setdefault("logins", [])
+    with store.uow() as uow:
+        s = uow.session
+
+        def unit(kind, name, parent=None):
+            node = OrgUnit(kind=kind, name=name, parent_id=parent.id if parent else None)
+            s.add(node)
+            s.flush()
+            return node
+
+        district = unit("district", "禅城区")
+        street = unit("street", "石湾镇街道", district)
+        communities, grids = [], []
+        for name, grid_names in COMMUNITIES:
+            community = unit("community", name, street)
+            communities.append(community)
+            row = [unit("grid", g, community) for g in grid_names]
+            for grid in row:
+                unit("building", "1栋", grid)
+            grids.append(row)
+
+        def user(username, role, name, org, what):
+            s.add(User(username=username, password_hash=password, role=role, name=name, org_unit_id=org.id))
+            logins.append((role, username, what))
+
+        user("district", "district_staff", "区委组织部 赵科长", district, "区委组织部工作人员")
+        user("street", "street_staff", "石湾街道党工委 孙主任", street, "街道工作人员")
+        user("staff1", "community_staff", "东风社区 周书记", communities[0], "东风社区工作人员")
+        user("staff2", "community_staff", "跃进社区 吴书记", communities[1], "跃进社区工作人员")
+        user("grid1", "grid_leader", "东风社区第一网格 郑网格长", grids[0][0], "东风社区第一网格长")
+        user("resident1", "resident", "居民 黄阿姨", grids[0][0], "东风社区居民")
+        user("resident2", "resident", "居民 林伯", grids[1][0], "跃进社区居民")
+        uow.commit()
+    for n, (name, phone, skills, ci, gi) in enumerate(MEMBERS, start=1):
+        usecases.register_member(store, SYSTEM, {
+            "name": name, "phone": phone, "id_number": demo_id_number(n),
+            "community_id": communities[ci].id, "grid_id": grids[ci][gi].id,
+            "work_unit": "佛山市某单位", "skills": skills, "password": DEMO_PASSWORD})
+        logins.append(("member", phone, f"党员 {name}（{'、'.join(skills)}）"))
+    context.update(district_id=district.id, street_id=street.id,
+                   community_ids=[c.id for c in communities],
+                   grid_ids=[[g.id for g in row] for row in grids])
