@@ -5,10 +5,9 @@ against the community/street/district a record belongs to. Which role may do wha
 service's own rule; where in the tree a role reaches is the same everywhere, so it lives here.
 """
 
-from marshmallow import fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from common.errors import Forbidden
-from common.schemas import StrictSchema
 
 ROLES = (
     "resident",
@@ -23,8 +22,13 @@ ROLES = (
 STAFF_ROLES = ("grid_leader", "community_staff", "street_staff", "district_staff")
 
 
-class Actor(StrictSchema):
-    user_id = fields.Integer(required=True)
+class Actor(Schema):
+    """Tolerant of extra claims, so registration can add to the principal without breaking callers."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    user_id = fields.Integer(required=True, allow_none=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     name = fields.String(load_default="")
     district_id = fields.Integer(allow_none=True, load_default=None)
@@ -32,6 +36,7 @@ class Actor(StrictSchema):
     community_id = fields.Integer(allow_none=True, load_default=None)
     grid_id = fields.Integer(allow_none=True, load_default=None)
     work_unit_id = fields.Integer(allow_none=True, load_default=None)
+    e_branch_id = fields.Integer(allow_none=True, load_default=None)
 
 
 def reaches(actor: dict, *, community_id=None, street_id=None, district_id=None) -> bool:

@@ -66,6 +66,12 @@ class Call:
     query: dict
     request: object
 
+    @property
+    def idempotency_key(self) -> str | None:
+        """The client's ``Idempotency-Key`` header: a retried command must not act twice."""
+        key = self.request.headers.get("Idempotency-Key")
+        return key.strip()[:100] if key else None
+
 
 class Endpoint(HttpRequestHandler):
     """nameko's http entrypoint, answering errors in our format instead of its own."""

@@ -10,7 +10,8 @@ SOURCE = "dispatch"
 class RequestEvent(Schema):
     request_id = fields.Integer(required=True)
     community_id = fields.Integer(required=True)
-    resident_id = fields.Integer(required=True)
+    resident_id = fields.Integer(allow_none=True, load_default=None,
+                                 metadata={"description": "None for a caller without an account (hotline)"})
     menu_item_id = fields.Integer(required=True)
     title = fields.String(required=True)
     state = fields.String(required=True)
