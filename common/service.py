@@ -5,6 +5,7 @@ from nameko.timer import timer
 from sqlalchemy import text
 
 from common.errors import AppError
+from common.timers import fire_due
 
 
 def rpc(fn):
@@ -24,3 +25,13 @@ class ServiceBase:
     @timer(interval=5)
     def relay_outbox(self):
         self.db.relay_pending()
+
+    def timer_handlers(self) -> dict:
+        """Durable timer kind → ``handler(uow, timer)``; services with deadlines override this."""
+        return {}
+
+    @timer(interval=1)
+    def fire_timers(self):
+        handlers = self.timer_handlers()
+        if handlers:
+            fire_due(self.db, handlers)
