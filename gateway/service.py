@@ -9,7 +9,7 @@ from common.config import SERVICES
 from gateway import openapi
 from gateway.errors import MethodNotAllowed, NotFound, json_response
 from gateway.http import PUBLIC, ROUTES, Endpoint, route
-from gateway.pages import docs_page
+from gateway.pages import console_page, docs_page
 from gateway.routes.activities import ActivitiesRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.dispatch import DispatchRoutes
@@ -66,6 +66,10 @@ class GatewayService(AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesR
     @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档", roles=PUBLIC)
     def openapi_document(self, call):
         return openapi.build()
+
+    @route("GET", "/", tag="system", summary="网页工作台（居民点单、党员接单、社区登记）", roles=PUBLIC, raw=True)
+    def console(self, call):
+        return console_page()
 
     @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", roles=PUBLIC, raw=True)
     def docs(self, call):
