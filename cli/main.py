@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from cli.dlq import dlq
 from common.config import SERVICES
 from common.migrations import upgrade
 
@@ -52,6 +53,33 @@ def seed_demo():
     logins = demo.seed()
     click.echo(f"已载入演示数据（{len(logins)} 个账号）" if logins else "数据库不为空，未载入演示数据")
 
+
+cli.add_command(dlq)
+
+@cli.group("api-key", help="外部系统（12345 热线、组织部党员系统）的接入密钥。")
+def api_key():
+    pass
+
+
+@api_key.command("create", help="为外部系统生成接入密钥（只显示这一次，库中只存其哈希）。")
+@click.argument("system")
+@click.option("--community", "communities", type=int, multiple=True, help="只允许访问这些社区（可多次给出）")
+def api_key_create(system, communities):
+    from services.bridge import cli as bridge_cli
+
+    bridge_cli.create(system, list(communities) or None)
+
+
+@api_key.command("revoke", help="停用某个外部系统的全部接入密钥。")
+@click.argument("system")
+def api_key_revoke(system):
+    from services.bridge import cli as bridge_cli
+
+    bridge_cli.revoke(system)
+
+
+from cli.roster import roster  # noqa: E402, I001
+cli.add_command(roster)
 
 if __name__ == "__main__":
     cli()

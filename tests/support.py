@@ -79,7 +79,9 @@ def wait_queues_idle(vhost: str, timeout: float = 15.0):
     """Until every queue in the vhost has no ready or unacked message (stats lag ~1s)."""
     def idle():
         qs = queues(vhost)
-        return qs and all(q.get("messages", 1) == 0 for q in qs if not q["name"].startswith("rpc.reply"))
+        # dead letters are parked for a person on purpose; reply queues belong to live callers
+        busy = [q for q in qs if not q["name"].startswith("rpc.reply") and q["name"] != "baodao.dead-letters"]
+        return qs and all(q.get("messages", 1) == 0 for q in busy)
     time.sleep(1.5)  # management stats refresh interval
     wait_for(idle, timeout, 0.5, "queues to drain")
 
