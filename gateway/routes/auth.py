@@ -4,6 +4,7 @@ import time
 from collections import defaultdict, deque
 
 from marshmallow import Schema, fields
+from nameko.extensions import DependencyProvider
 
 from common.errors import Unauthorized
 from gateway import tokens
@@ -38,19 +39,28 @@ class FailedLogins:
         self._failures[username].append(time.monotonic())
 
 
-FAILED_LOGINS = FailedLogins()
+class LoginThrottle(DependencyProvider):
+    """One :class:`FailedLogins` per running gateway container."""
+
+    def setup(self):
+        self.failed = FailedLogins()
+
+    def get_dependency(self, worker_ctx):
+        return self.failed
 
 
 class AuthRoutes:
+    failed_logins = LoginThrottle()
+
     @route("POST", "/api/auth/login", tag="auth", summary="登录，取得访问凭证",
            roles=PUBLIC, body=registration.Login, response=LoginResult)
     def login(self, call):
         username = call.body["username"]
-        FAILED_LOGINS.check(username)
+        self.failed_logins.check(username)
         try:
             principal = self.registration.authenticate(call.body)
         except Unauthorized:
-            FAILED_LOGINS.record(username)
+            self.failed_logins.record(username)
             raise
         token, expires = tokens.issue(principal)
         return {"token": token, "expires_at": expires, "user": principal}
