@@ -34,10 +34,32 @@ def event_queues(cls) -> list[Queue]:
     return queues
 
 
+# The published contract for systems that do not use nameko (docs/asyncapi.yaml): every service's
+# events, as they are, on one topic exchange; commands in on one durable queue; dead letters kept.
+PUBLIC_EXCHANGE = Exchange("baodao.public", type="topic", durable=True)
+COMMANDS_EXCHANGE = Exchange("baodao.commands", type="topic", durable=True)
+COMMANDS_QUEUE = Queue("baodao.commands", exchange=COMMANDS_EXCHANGE, routing_key="#", durable=True,
+                       auto_delete=False)
+
+
+def declare_public(channel, names=SERVICES):
+    """``baodao.public`` bound to each ``<service>.events`` (exchange to exchange, routing keys kept)."""
+    from common.messaging import DEAD_LETTER_QUEUE
+
+    PUBLIC_EXCHANGE(channel).declare()
+    for name in names:
+        source = Exchange(f"{name}.events", type="topic", durable=True)
+        source(channel).declare()
+        PUBLIC_EXCHANGE(channel).bind_to(exchange=source, routing_key="#")
+    COMMANDS_QUEUE(channel).declare()
+    DEAD_LETTER_QUEUE(channel).declare()
+
+
 def declare_all(amqp_uri: str, names=SERVICES) -> int:
     queues = [q for name in names for q in event_queues(service_class(name))]
     with Connection(amqp_uri) as conn:
         channel = conn.channel()
         for queue in queues:
             queue(channel).declare()
+        declare_public(channel)
     return len(queues)

@@ -91,3 +91,105 @@ class OpinionResolved(Schema):
     title = fields.String(required=True)
     resident_id = fields.Integer(allow_none=True, load_default=None)
     resolution = fields.String(load_default="")
+
+
+# ---- added with the workflow engine (additive: new types, new fields with defaults) -------
+
+class RequestMembersEvent(RequestEvent):
+    member_ids = fields.List(fields.Integer(), load_default=list)
+    level = fields.String(allow_none=True, load_default=None)
+
+
+@event(SOURCE, "request.merged")
+class RequestMerged(RequestEvent):
+    duplicate_of = fields.Integer(required=True)
+
+
+@event(SOURCE, "request.declined")
+class RequestDeclined(RequestEvent):
+    member_id = fields.Integer(required=True)
+
+
+@event(SOURCE, "request.handed_back")
+class RequestHandedBack(RequestEvent):
+    member_id = fields.Integer(required=True)
+
+
+@event(SOURCE, "request.reassigned")
+class RequestReassigned(RequestMembersEvent):
+    """Staff replaced who serves a request; ``member_ids`` now serve, ``removed_ids`` no longer."""
+
+    removed_ids = fields.List(fields.Integer(), load_default=list)
+
+
+@event(SOURCE, "request.started")
+class RequestStarted(RequestMembersEvent):
+    pass
+
+
+@event(SOURCE, "request.reminder")
+class RequestReminder(RequestMembersEvent):
+    """A deadline is near: ``stage`` claim (offered members) or service (those serving)."""
+
+    stage = fields.String(required=True)
+    due_at = fields.String(allow_none=True, load_default=None)
+
+
+@event(SOURCE, "request.sent_down")
+class RequestSentDown(RequestEvent):
+    level = fields.String(required=True)
+    org_id = fields.Integer(allow_none=True, load_default=None)
+
+
+@event(SOURCE, "request.units_assigned")
+class RequestUnitsAssigned(RequestEvent):
+    """A joint meeting (联席会议) gave the request to co-building work units."""
+
+    work_unit_ids = fields.List(fields.Integer(), required=True)
+    level = fields.String(allow_none=True, load_default=None)
+
+
+class WishEvent(Schema):
+    wish_id = fields.Integer(required=True)
+    community_id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    resident_id = fields.Integer(allow_none=True, load_default=None)
+    state = fields.String(load_default="")
+
+
+@event(SOURCE, "wish.posted")
+class WishPosted(WishEvent):
+    pass
+
+
+@event(SOURCE, "wish.claimed")
+class WishClaimed(WishEvent):
+    member_id = fields.Integer(allow_none=True, load_default=None)
+    e_branch_id = fields.Integer(allow_none=True, load_default=None)
+
+
+class OpinionEvent(Schema):
+    opinion_id = fields.Integer(required=True)
+    community_id = fields.Integer(required=True)
+    street_id = fields.Integer(allow_none=True, load_default=None)
+    title = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "suggestion | complaint"})
+    resident_id = fields.Integer(allow_none=True, load_default=None)
+
+
+@event(SOURCE, "opinion.submitted")
+class OpinionSubmitted(OpinionEvent):
+    pass
+
+
+@event(SOURCE, "opinion.assigned")
+class OpinionAssigned(OpinionEvent):
+    assignee = fields.String(required=True)
+    due_at = fields.String(allow_none=True, load_default=None)
+
+
+@event(SOURCE, "opinion.overdue")
+class OpinionOverdue(OpinionEvent):
+    """Not resolved by its deadline: supervised one level up."""
+
+    supervision_level = fields.String(required=True)

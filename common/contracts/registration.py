@@ -69,3 +69,8 @@ class UnitReported(Schema):
     name = fields.String(required=True)
     community_id = fields.Integer(required=True)
     commitments = fields.List(fields.String(), load_default=list)
+
+
+@event(SOURCE, "member.updated")
+class MemberUpdated(MemberFacts):
+    """An accepted member's skills, posts, free time or e-branch changed; the facts are the new ones."""

@@ -1,4 +1,4 @@
-"""Registration's part of the demo district: the tree, staff and resident logins, members."""
+"""Registration's part of the demo district: the tree, posts, staff and resident logins, members, a work unit."""
 
 from services.registration import usecases
 from services.registration.domain import id_number_check_char
@@ -8,14 +8,15 @@ DEMO_PASSWORD = "demo1234"
 SYSTEM = {"user_id": 0, "role": "system"}
 
 COMMUNITIES = [("东风社区", ["第一网格", "第二网格"]), ("跃进社区", ["第一网格"]), ("塘头村", ["第一网格"])]
-MEMBERS = [  # name, phone, skills, community index, grid index
-    ("张伟", "13800000001", ["法律"], 0, 0),
-    ("李娜", "13800000002", ["医疗"], 0, 0),
-    ("王强", "13800000003", ["维修", "IT"], 0, 1),
-    ("刘洋", "13800000004", ["助老", "教学"], 0, 1),
-    ("陈静", "13800000005", ["法律", "调解"], 1, 0),
-    ("杨帆", "13800000006", ["医疗"], 2, 0),
+MEMBERS = [  # name, phone, skills, community index, grid index, posts, free time
+    ("张伟", "13800000001", ["法律"], 0, 0, ["法律服务"], ["weekday_evenings", "weekends"]),
+    ("李娜", "13800000002", ["医疗"], 0, 0, ["医疗保健"], ["weekends"]),
+    ("王强", "13800000003", ["维修", "IT"], 0, 1, ["公益服务"], ["weekday_evenings"]),
+    ("刘洋", "13800000004", ["助老", "教学"], 0, 1, ["扶贫帮困"], ["weekend_days"]),
+    ("陈静", "13800000005", ["法律", "调解"], 1, 0, ["法律服务"], ["weekday_evenings"]),
+    ("杨帆", "13800000006", ["医疗"], 2, 0, ["医疗保健"], ["weekends"]),
 ]
+WORK_UNIT = "佛山市某单位"
 
 
 def demo_id_number(n: int) -> str:
@@ -39,6 +40,8 @@ def seed(store, context: dict):
             node = OrgUnit(kind=kind, name=name, parent_id=parent.id if parent else None)
             s.add(node)
             s.flush()
+            if kind == "community":
+                usecases._seed_posts(s, node.id)
             return node
 
         district = unit("district", "禅城区")
@@ -53,7 +56,9 @@ def seed(store, context: dict):
             grids.append(row)
 
         def user(username, role, name, org, what):
-            s.add(User(username=username, password_hash=password, role=role, name=name, org_unit_id=org.id))
+            account = User(username=username, password_hash=password, role=role, name=name, active=True)
+            s.add(account)
+            usecases._locate(s, account, org.id)
             logins.append((role, username, what))
 
         user("district", "district_staff", "区委组织部 赵科长", district, "区委组织部工作人员")
@@ -64,12 +69,31 @@ def seed(store, context: dict):
         user("resident1", "resident", "居民 黄阿姨", grids[0][0], "东风社区居民")
         user("resident2", "resident", "居民 林伯", grids[1][0], "跃进社区居民")
         uow.commit()
-    for n, (name, phone, skills, ci, gi) in enumerate(MEMBERS, start=1):
-        usecases.register_member(store, SYSTEM, {
-            "name": name, "phone": phone, "id_number": demo_id_number(n),
-            "community_id": communities[ci].id, "grid_id": grids[ci][gi].id,
-            "work_unit": "佛山市某单位", "skills": skills, "password": DEMO_PASSWORD})
+    unit_id = usecases.create_work_unit(store, SYSTEM, {"name": WORK_UNIT, "party_org": "佛山市某单位机关党委"})["id"]
+    usecases.create_unit_account(store, SYSTEM, unit_id, {"username": "unit1", "password": DEMO_PASSWORD,
+                                                          "name": "佛山市某单位机关党委"})
+    logins.append(("unit_org", "unit1", f"单位党组织（{WORK_UNIT}）"))
+    posts = {}
+    for community in communities:
+        posts.update({(community.id, p["name"]): p["id"] for p in usecases.list_posts(store, community.id)})
+    member_ids = []
+    for n, (name, phone, skills, ci, gi, post_names, free) in enumerate(MEMBERS, start=1):
+        cid = communities[ci].id
+        member = usecases.register_member(store, SYSTEM, {
+            "name": name, "phone": phone, "id_number": demo_id_number(n), "community_id": cid,
+            "grid_id": grids[ci][gi].id, "work_unit_id": unit_id, "skills": skills, "password": DEMO_PASSWORD,
+            "post_ids": [posts[(cid, p)] for p in post_names], "free_time": [{"preset": f} for f in free],
+            "commitments": ["每季度至少参加一次社区志愿服务"]})
+        member_ids.append(member["id"])
         logins.append(("member", phone, f"党员 {name}（{'、'.join(skills)}）"))
+    usecases.report_unit(store, SYSTEM, unit_id, {"community_id": communities[0].id,
+                                                  "agreement": "共驻共建协议：资源共享、活动共办、难题共解",
+                                                  "commitments": ["每年开展两次义诊", "开放单位活动室"]})
+    branch = usecases.create_e_branch(store, SYSTEM, communities[0].id, {"name": "东风社区在职党员e支部",
+                                                                         "secretary_id": member_ids[0]})
+    usecases.add_e_branch_members(store, SYSTEM, branch["id"], {"member_ids": member_ids[:4]})
+    usecases.create_team(store, SYSTEM, communities[0].id, {"name": "东风社区法律服务队", "kind": "法律",
+                                                            "leader_id": member_ids[0]})
     context.update(district_id=district.id, street_id=street.id,
                    community_ids=[c.id for c in communities],
-                   grid_ids=[[g.id for g in row] for row in grids])
+                   grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id)

@@ -14,6 +14,9 @@ DATA = {"request_id": 1, "community_id": 3, "resident_id": 6, "menu_item_id": 1,
 
 def test_confirmed_request_credits_once_even_when_delivered_twice(start_service, amqp_uri, vhost):
     config = start_service(ScoringService)
+    # scoring credits members it knows of (registration's member.* events)
+    EventPublisher(amqp_uri, "registration").publish(envelope("registration", "member.accepted", {
+        "member_id": 8, "name": "张伟", "community_id": 3}))
     publisher = EventPublisher(amqp_uri, "dispatch")
     event = envelope("dispatch", "request.confirmed", DATA)
     publisher.publish(event)

@@ -1,0 +1,59 @@
+"""What happens to each message on ``baodao.commands``: carried out once, retried a few times for a
+passing fault, or dead-lettered with the reason. A message is never dropped and never loops."""
+
+import logging
+
+import eventlet
+from kombu import Connection
+from nameko.exceptions import UnknownService
+
+from common.db import utcnow
+from common.messaging import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, TRANSIENT
+from services.bridge import domain, usecases
+
+log = logging.getLogger(__name__)
+RETRY_PAUSE_SECONDS = 2.0
+PASSING = (*TRANSIENT, UnknownService, eventlet.Timeout)
+
+
+def handle(store, ports, raw: bytes, content_type: str | None, headers: dict, routing_key: str,
+           retry_pause: float = RETRY_PAUSE_SECONDS):
+    attempts = int(headers.get("x-attempts") or 0)
+    if isinstance(raw, str):  # py-amqp decodes bodies that name a content encoding
+        raw = raw.encode("utf-8")
+    try:
+        usecases.run_command(store, ports, raw, content_type)
+    except usecases.DeadLetter as bad:
+        _publish_dead(store.amqp_uri, raw, content_type, bad.reason, bad.routing_key, attempts)
+    except PASSING as err:
+        retry = domain.after_transient_failure(attempts)
+        if not retry.again:
+            _publish_dead(store.amqp_uri, raw, content_type,
+                          f"TRANSIENT_EXHAUSTED: {retry.attempt} 次尝试均失败：{err!r}", routing_key, attempts)
+            return
+        log.warning("command failed for a passing reason (attempt %s): %r; retrying", retry.attempt, err)
+        eventlet.sleep(retry_pause * retry.attempt)
+        # back to the end of the queue with the count; acking the original afterwards means a crash
+        # in between gives a duplicate, which the idempotency record absorbs
+        _publish(store.amqp_uri, "baodao.commands", routing_key, raw, content_type,
+                 {**headers, "x-attempts": retry.attempt})
+    except Exception as err:  # a bug: keep the command for an operator rather than loop on it
+        log.exception("command handler failed")
+        _publish_dead(store.amqp_uri, raw, content_type, f"HANDLER_ERROR: {err!r}", routing_key, attempts)
+
+
+def _publish_dead(amqp_uri, raw, content_type, reason, routing_key, attempts):
+    log.warning("dead-lettered command %s: %s", routing_key, reason[:300])
+    _publish(amqp_uri, DEAD_LETTER_EXCHANGE, routing_key or "command.invalid", raw, content_type, {
+        "x-reason": reason[:2000], "x-service": "bridge", "x-handler": "baodao.commands",
+        "x-failed-at": utcnow().isoformat(), "x-attempts": attempts}, declare=[DEAD_LETTER_QUEUE])
+
+
+def _publish(amqp_uri, exchange, routing_key, raw, content_type, headers, declare=()):
+    # the body goes on byte for byte, whatever it is, so nothing the sender wrote is lost
+    with Connection(amqp_uri) as conn:
+        conn.Producer().publish(raw, exchange=exchange, routing_key=routing_key, headers=headers,
+                                content_type=content_type or "application/octet-stream",
+                                content_encoding="utf-8" if "json" in (content_type or "") else "binary",
+                                delivery_mode=2, declare=list(declare),
+                                retry=True, retry_policy={"max_retries": 3})

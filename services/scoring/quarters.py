@@ -1,0 +1,518 @@
+"""Closing a quarter, and everything read from a closed one: rankings, the public notice, the
+recognition list, work-unit reports, exports and charts.
+
+Closing is a set-based SQL job in short chunks (a range of member ids per statement, each its
+own transaction, yielding to eventlet in between) so 10,000 members never hold one long
+statement that would starve the AMQP heartbeat. Once a quarter's row is in ``periods`` no new
+entry lands in it (see ``usecases.apply_credits``); its figures come only from ``snapshots``.
+"""
+
+import base64
+import csv
+import io
+import logging
+from datetime import timedelta
+
+import eventlet
+from sqlalchemy import and_, case, delete, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from common.actors import Actor, reaches
+from common.db import Store, utcnow
+from common.errors import Conflict, Forbidden, NotFound
+from common.schemas import load
+from services.scoring import domain, schemas
+from services.scoring.models import (
+    Evaluation,
+    LedgerEntry,
+    MemberView,
+    Period,
+    Snapshot,
+    UnitReport,
+    WorkUnitView,
+)
+from services.scoring.usecases import CHINA, _audit, current_period, effective_rules
+
+log = logging.getLogger(__name__)
+
+CHUNK_MEMBERS = 2000
+STALE_CLOSING = timedelta(minutes=10)
+CLOSERS = ("district_staff", "system")
+SCOPE_COLUMNS = {"community": Snapshot.community_id, "grid": Snapshot.grid_id,
+                 "e_branch": Snapshot.e_branch_id, "work_unit": Snapshot.work_unit_id}
+SCOPE_LABELS = {"community": "社区", "grid": "网格", "e_branch": "e支部", "work_unit": "单位"}
+CSV_HEADERS = ["排名", "党员编号", "姓名", "社区", "网格", "单位", "e支部", "季度积分", "服务时长",
+               "居民评价", "社区评价", "单位评价", "综合得分", "星级"]
+
+
+# ---- closing -----------------------------------------------------------------------------------
+
+def close_quarter(store: Store, actor: dict, payload: dict) -> dict:
+    actor = load(Actor(), actor)
+    data = load(schemas.CloseQuarter(), payload)
+    if actor["role"] not in CLOSERS:
+        raise Forbidden(message="只有区委组织部可以进行季度结账")
+    period = data["period"]
+    _begin(store, actor, period)
+    try:
+        totals = build_snapshot(store, period)
+    except Exception:
+        log.exception("closing %s failed; it can be retried after %s", period, STALE_CLOSING)
+        raise
+    with store.uow() as uow:
+        session = uow.session
+        row = session.get(Period, period)
+        row.state, row.members, row.total_points = "closed", totals["members"], totals["total_points"]
+        row.closed_at = utcnow()
+        uow.emit("quarter.closed", {"period": period, "scope_id": actor.get("district_id"),
+                                    "members": totals["members"]})
+        names = dict(session.execute(select(WorkUnitView.work_unit_id, WorkUnitView.name)).all())
+        for report in session.scalars(select(UnitReport).where(UnitReport.period == period)):
+            uow.emit("unit_report.issued", {
+                "work_unit_id": report.work_unit_id, "work_unit_name": names.get(report.work_unit_id, ""),
+                "period": period, "members": report.members, "total_points": report.total_points,
+                "report_url": f"/api/scoring/quarters/{period}/unit-reports/{report.work_unit_id}?format=xlsx"})
+        _audit(session, actor, "quarter.close", f"period:{period}", totals)
+        result = _period_view(session, row)
+        uow.commit()
+    return result
+
+
+def _begin(store: Store, actor: dict, period: str):
+    """Claim the quarter: its row stops new entries landing in it; a second close gets 409."""
+    with store.uow() as uow:
+        session = uow.session
+        closed = {p.period: p for p in session.scalars(select(Period))}
+        existing = closed.get(period)
+        if existing is not None and existing.state == "closing" and _stale(existing.closed_at):
+            existing.closed_at, existing.closed_by = utcnow(), actor["user_id"]  # resume a crashed close
+            uow.commit()
+            return
+        if existing is not None and existing.state == "closing":
+            raise Conflict(code="PERIOD_CLOSING", message=f"{period} 正在结账，请稍后查看结果",
+                           details={"period": period})
+        domain.check_can_close(period, domain.period_of(utcnow().astimezone(CHINA)), set(closed))
+        session.add(Period(period=period, state="closing", closed_by=actor["user_id"], closed_at=utcnow()))
+        try:
+            uow.commit()
+        except IntegrityError:
+            raise Conflict(code="PERIOD_ALREADY_CLOSED", message=f"{period} 已经结账，不能重复结账",
+                           details={"period": period}) from None
+
+
+def _stale(at) -> bool:
+    if at is None:
+        return True
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=utcnow().tzinfo)
+    return utcnow() - at > STALE_CLOSING
+
+
+def build_snapshot(store: Store, period: str, chunk: int = CHUNK_MEMBERS) -> dict:
+    """The quarter's figures for every member, computed by the database in chunks."""
+    engine = store.engine
+    with engine.begin() as conn:
+        conn.execute(delete(Snapshot).where(Snapshot.period == period))  # a resumed close starts clean
+        conn.execute(delete(UnitReport).where(UnitReport.period == period))
+        low, high = conn.execute(select(func.min(LedgerEntry.member_id), func.max(LedgerEntry.member_id))
+                                 .where(LedgerEntry.period <= period)).one()
+        mlow, mhigh = conn.execute(select(func.min(MemberView.member_id), func.max(MemberView.member_id))).one()
+    bounds = [b for b in (low, high, mlow, mhigh) if b is not None]
+    if bounds:
+        start, stop = min(bounds), max(bounds)
+        for lo in range(start, stop + 1, chunk):
+            with engine.begin() as conn:
+                _snapshot_chunk(conn, period, lo, lo + chunk - 1)
+            eventlet.sleep(0)  # let the heartbeat and other workers run between chunks
+    with engine.begin() as conn:
+        groups = conn.execute(select(Snapshot.community_id).where(Snapshot.period == period).distinct()).scalars().all()
+    for community_id in groups:
+        _score_community(store, period, community_id)
+        eventlet.sleep(0)
+    with engine.begin() as conn:
+        conn.execute(insert(UnitReport).from_select(
+            ["period", "work_unit_id", "members", "total_points", "issued_at"],
+            select(literal(period), Snapshot.work_unit_id, func.count(), func.coalesce(func.sum(Snapshot.points), 0),
+                   literal(utcnow(), type_=UnitReport.__table__.c.issued_at.type))
+            .where(Snapshot.period == period, Snapshot.work_unit_id.is_not(None))
+            .group_by(Snapshot.work_unit_id)))
+        members, total = conn.execute(select(func.count(), func.coalesce(func.sum(Snapshot.points), 0))
+                                      .where(Snapshot.period == period)).one()
+    return {"members": int(members), "total_points": int(total)}
+
+
+def _snapshot_chunk(conn, period: str, lo: int, hi: int):
+    ledger, member = LedgerEntry.__table__, MemberView.__table__
+    in_period = case((ledger.c.period == period, 1), else_=0)
+    agg = (
+        select(
+            literal(period), ledger.c.member_id, func.coalesce(member.c.name, ""),
+            func.coalesce(member.c.community_id, func.max(ledger.c.community_id)),
+            member.c.grid_id, member.c.work_unit_id, member.c.e_branch_id,
+            func.coalesce(func.sum(ledger.c.points * in_period), 0),
+            func.coalesce(func.sum(in_period), 0),
+            func.coalesce(func.sum(ledger.c.hours * in_period), 0.0),
+            func.coalesce(func.sum(ledger.c.points), 0),
+            func.avg(case((ledger.c.period == period, ledger.c.rating), else_=None)),
+            literal(0.0), literal(0),
+        )
+        .select_from(ledger.outerjoin(member, member.c.member_id == ledger.c.member_id))
+        .where(ledger.c.period <= period, ledger.c.member_id.between(lo, hi))
+        .group_by(ledger.c.member_id, member.c.name, member.c.community_id, member.c.grid_id,
+                  member.c.work_unit_id, member.c.e_branch_id, member.c.status)
+        # a member counts in a quarter if active, or if they earned or lost something in it
+        .having((func.sum(in_period) > 0) | (func.coalesce(member.c.status, "") == "active"))
+    )
+    columns = ["period", "member_id", "name", "community_id", "grid_id", "work_unit_id", "e_branch_id",
+               "points", "entries", "hours", "balance", "rating_avg", "score", "stars"]
+    conn.execute(insert(Snapshot).from_select(columns, agg))
+    # active members with nothing on the ledger still belong in the notice and their unit's report
+    none_yet = (
+        select(literal(period), member.c.member_id, member.c.name, member.c.community_id, member.c.grid_id,
+               member.c.work_unit_id, member.c.e_branch_id, literal(0), literal(0), literal(0.0), literal(0),
+               literal(None), literal(0.0), literal(0))
+        .where(member.c.status == "active", member.c.member_id.between(lo, hi),
+               ~select(ledger.c.id).where(ledger.c.member_id == member.c.member_id,
+                                          ledger.c.period <= period).exists())
+    )
+    conn.execute(insert(Snapshot).from_select(columns, none_yet))
+    evaluation = Evaluation.__table__
+    snap = Snapshot.__table__
+
+    def side(source):
+        return (select(evaluation.c.score).where(evaluation.c.member_id == snap.c.member_id,
+                                                 evaluation.c.period == period, evaluation.c.source == source)
+                .scalar_subquery())
+
+    conn.execute(update(snap).where(snap.c.period == period, snap.c.member_id.between(lo, hi))
+                 .values(community_score=side("community"), unit_score=side("work_unit")))
+
+
+def _score_community(store: Store, period: str, community_id):
+    """立体评价 and stars with this community's rules, for all its members in two statements."""
+    with store.uow() as uow:
+        rules = effective_rules(uow.session, community_id)
+    snap = Snapshot.__table__
+    weights = rules["weights"]
+    full = float(rules["points_full_marks"])
+    points_side = case((snap.c.points * 100.0 / full > 100.0, 100.0), (snap.c.points < 0, 0.0),
+                       else_=snap.c.points * 100.0 / full)
+    sides = [(weights.get("residents", 0), snap.c.rating_avg, 20.0),
+             (weights.get("community", 0), snap.c.community_score, 1.0),
+             (weights.get("work_unit", 0), snap.c.unit_score, 1.0)]
+    numerator = float(weights["points"]) * points_side
+    denominator = literal(float(weights["points"]))
+    for weight, column, scale in sides:
+        numerator = numerator + case((column.is_(None), 0.0), else_=column * (float(weight) * scale))
+        denominator = denominator + case((column.is_(None), 0.0), else_=float(weight))
+    where = and_(snap.c.period == period,
+                 snap.c.community_id.is_(None) if community_id is None else snap.c.community_id == community_id)
+    thresholds = sorted(((int(s), float(t)) for s, t in rules["star_thresholds"].items()), reverse=True)
+    stars = case(*[(snap.c.score >= t, s) for s, t in thresholds], else_=0) if thresholds else literal(0)
+    with store.engine.begin() as conn:
+        conn.execute(update(snap).where(where).values(score=numerator / denominator))
+        conn.execute(update(snap).where(where).values(stars=stars))
+
+
+def _period_view(session, row: Period) -> dict:
+    reports = session.scalar(select(func.count()).select_from(UnitReport).where(UnitReport.period == row.period))
+    return schemas.PeriodView().dump({**{c.key: getattr(row, c.key) for c in Period.__table__.columns},
+                                      "unit_reports": reports})
+
+
+def list_periods(store: Store, actor: dict) -> list[dict]:
+    load(Actor(), actor)
+    with store.uow() as uow:
+        session = uow.session
+        rows = [_period_view(session, p) for p in session.scalars(select(Period).order_by(Period.period.desc()))]
+        return [{"period": current_period(session), "state": "open", "closed_at": None, "closed_by": None,
+                 "members": 0, "total_points": 0, "unit_reports": 0}, *rows]
+
+
+# ---- reading a closed quarter ------------------------------------------------------------------
+
+def _require_closed(session, period: str):
+    domain.parse_period(period)
+    row = session.get(Period, period)
+    if row is None or row.state != "closed":
+        raise Conflict(code="PERIOD_NOT_CLOSED", message=f"{period} 尚未结账，结账后才能查看季度结果",
+                       details={"period": period, "current_state": row.state if row else "open"})
+
+
+def _staff_community_filter(actor: dict, community_id):
+    """Community staff and grid leaders see their own community only; offices see their whole area."""
+    if actor["role"] in ("community_staff", "grid_leader"):
+        if community_id is not None and community_id != actor.get("community_id"):
+            raise Forbidden(message="只能查看本社区的季度结果")
+        return actor.get("community_id")
+    if actor["role"] not in ("street_staff", "district_staff", "system"):
+        raise Forbidden(message="您的角色不能查看该季度结果")
+    return community_id
+
+
+def _ranked_members(session, period: str, where, limit: int | None, order=None) -> list[dict]:
+    order = order or (Snapshot.points.desc(),)
+    rank = func.rank().over(order_by=order).label("rank")
+    stmt = select(Snapshot, rank).where(Snapshot.period == period, *where).order_by(*order, Snapshot.member_id)
+    if limit:
+        stmt = stmt.limit(limit)
+    rows = session.execute(stmt).all()
+    return schemas.SnapshotRow(many=True).dump(
+        [{**{c.key: getattr(s, c.key) for c in Snapshot.__table__.columns}, "rank": r} for s, r in rows])
+
+
+def rankings(store: Store, actor: dict, period: str, query: dict | None) -> list[dict]:
+    """Groups (communities, grids, e-branches, work units) ranked by their members' points."""
+    actor = load(Actor(), actor)
+    q = load(schemas.RankingQuery(), query or {})
+    community_id = _staff_community_filter(actor, q["community_id"])
+    with store.uow() as uow:
+        session = uow.session
+        _require_closed(session, period)
+        return _groups(session, period, q["by"], community_id, q["limit"])
+
+
+def _groups(session, period, by, community_id, limit) -> list[dict]:
+    column = SCOPE_COLUMNS[by]
+    total = func.sum(Snapshot.points)
+    stmt = (select(column, func.count(), total, func.avg(Snapshot.points), func.avg(Snapshot.score),
+                   func.rank().over(order_by=total.desc()))
+            .where(Snapshot.period == period, column.is_not(None)).group_by(column)
+            .order_by(total.desc(), column).limit(limit))
+    if community_id is not None:
+        stmt = stmt.where(Snapshot.community_id == community_id)
+    names = {}
+    if by == "work_unit":
+        names = dict(session.execute(select(WorkUnitView.work_unit_id, WorkUnitView.name)).all())
+    return schemas.RankedGroup(many=True).dump([
+        {"rank": rank, "scope": by, "scope_id": scope_id,
+         "name": names.get(scope_id) or f"{SCOPE_LABELS[by]}{scope_id}", "members": n, "total_points": int(t or 0),
+         "average_points": round(float(a or 0), 1), "average_score": round(float(s or 0), 1)}
+        for scope_id, n, t, a, s, rank in session.execute(stmt).all()])
+
+
+def member_rankings(store: Store, actor: dict, period: str, query: dict | None) -> list[dict]:
+    """Members ranked within one community, grid, e-branch or work unit."""
+    actor = load(Actor(), actor)
+    q = load(schemas.MemberRankingQuery(), query or {})
+    where = [SCOPE_COLUMNS[q["within"]] == q["scope_id"]]
+    if actor["role"] == "unit_org":
+        if q["within"] != "work_unit" or q["scope_id"] != actor.get("work_unit_id"):
+            raise Forbidden(message="单位党组织只能查看本单位党员的排名")
+    else:
+        community_id = _staff_community_filter(actor, None)
+        if community_id is not None:
+            where.append(Snapshot.community_id == community_id)
+    with store.uow() as uow:
+        _require_closed(uow.session, period)
+        return _ranked_members(uow.session, period, where, q["limit"])
+
+
+def public_notice(store: Store, actor: dict, period: str, community_id: int) -> dict:
+    """通报公示: every member of the community with points and stars, for anyone living there."""
+    actor = load(Actor(), actor)
+    if actor["role"] in ("resident", "member", "grid_leader", "community_staff"):
+        if actor.get("community_id") != community_id:
+            raise Forbidden(message="只能查看本社区的公示")
+    elif not reaches(actor, community_id=community_id, street_id=actor.get("street_id"),
+                     district_id=actor.get("district_id")):
+        raise Forbidden(message="只能查看辖区内社区的公示")
+    with store.uow() as uow:
+        _require_closed(uow.session, period)
+        rows = _ranked_members(uow.session, period, [Snapshot.community_id == community_id], None)
+    public = [{k: r[k] for k in ("rank", "member_id", "name", "points", "hours", "score", "stars")} for r in rows]
+    return schemas.Notice().dump({"period": period, "community_id": community_id,
+                                  "title": f"{period} 在职党员进社区服务积分及星级评定公示", "rows": public})
+
+
+def recognition(store: Store, actor: dict, period: str, query: dict | None) -> dict:
+    """表彰: the best members by score, and the work units and e-branches by average score."""
+    actor = load(Actor(), actor)
+    q = load(schemas.RecognitionQuery(), query or {})
+    community_id = _staff_community_filter(actor, None)
+    where = [Snapshot.community_id == community_id] if community_id is not None else []
+    with store.uow() as uow:
+        session = uow.session
+        _require_closed(session, period)
+        members = _ranked_members(session, period, [*where, Snapshot.stars > 0], q["top"],
+                                  (Snapshot.score.desc(), Snapshot.points.desc()))
+        units = sorted(_groups(session, period, "work_unit", community_id, 500),
+                       key=lambda g: (-g["average_score"], -g["total_points"]))[:q["top"]]
+        branches = sorted(_groups(session, period, "e_branch", community_id, 500),
+                          key=lambda g: (-g["average_score"], -g["total_points"]))[:q["top"]]
+    for i, group in enumerate(units + branches):
+        group["rank"] = (i if i < len(units) else i - len(units)) + 1
+    return schemas.Recognition().dump({"period": period, "members": members, "work_units": units,
+                                       "e_branches": branches})
+
+
+def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query: dict | None) -> dict:
+    """双向反馈: a work unit's members and their quarter, for the unit's Party organisation."""
+    actor = load(Actor(), actor)
+    q = load(schemas.ReportQuery(), query or {})
+    if actor["role"] == "unit_org":
+        if actor.get("work_unit_id") != work_unit_id:
+            raise Forbidden(message="只能查看本单位的季度报告")
+    elif actor["role"] not in ("street_staff", "district_staff", "system"):
+        raise Forbidden(message="您的角色不能查看单位季度报告")
+    with store.uow() as uow:
+        session = uow.session
+        _require_closed(session, period)
+        report = session.scalar(select(UnitReport).where(UnitReport.period == period,
+                                                         UnitReport.work_unit_id == work_unit_id))
+        if report is None:
+            raise NotFound(code="REPORT_NOT_FOUND", message="该单位本季度没有报到党员的积分报告")
+        unit = session.get(WorkUnitView, work_unit_id)
+        rows = _ranked_members(session, period, [Snapshot.work_unit_id == work_unit_id], None)
+        view = {"period": period, "work_unit_id": work_unit_id, "work_unit_name": unit.name if unit else "",
+                "members": report.members, "total_points": report.total_points, "issued_at": report.issued_at,
+                "rows": rows}
+    if q["format"] == "json":
+        return schemas.UnitReportView().dump(view)
+    title = f"{view['work_unit_name'] or '单位'}{period}在职党员进社区服务情况"
+    return _file(rows, q["format"], f"unit-{work_unit_id}-{period}", title)
+
+
+def export(store: Store, actor: dict, period: str, query: dict | None) -> dict:
+    actor = load(Actor(), actor)
+    q = load(schemas.ExportQuery(), query or {})
+    community_id = _staff_community_filter(actor, q["community_id"])
+    where = [Snapshot.community_id == community_id] if community_id is not None else []
+    with store.uow() as uow:
+        _require_closed(uow.session, period)
+        rows = _ranked_members(uow.session, period, where, None)
+    name = f"scoring-{period}" + (f"-community-{community_id}" if community_id is not None else "")
+    return _file(rows, q["format"], name, f"{period} 积分与星级")
+
+
+def _cells(row: dict) -> list:
+    return [row["rank"], row["member_id"], row["name"], row["community_id"], row["grid_id"], row["work_unit_id"],
+            row["e_branch_id"], row["points"], row["hours"], _round(row["rating_avg"]),
+            _round(row["community_score"]), _round(row["unit_score"]), _round(row["score"]), row["stars"]]
+
+
+def _round(value):
+    return None if value is None else round(value, 1)
+
+
+def _file(rows: list[dict], fmt: str, name: str, title: str) -> dict:
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(CSV_HEADERS)
+        writer.writerows(_cells(r) for r in rows)
+        # a BOM so spreadsheet programs open the Chinese headers correctly
+        content, ctype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(title[:31].replace("/", "-") or "sheet")
+        sheet.append([title])
+        sheet.append(CSV_HEADERS)
+        for r in rows:
+            sheet.append(_cells(r))
+        buffer = io.BytesIO()
+        book.save(buffer)
+        content = buffer.getvalue()
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return schemas.FileView().dump({"filename": f"{name}.{fmt}", "content_type": ctype,
+                                    "content_base64": base64.b64encode(content).decode()})
+
+
+def chart(store: Store, actor: dict, period: str, query: dict | None) -> dict:
+    """PNG: the distribution of members' points, or each community's total."""
+    actor = load(Actor(), actor)
+    q = load(schemas.ChartQuery(), query or {})
+    community_id = _staff_community_filter(actor, None)
+    with store.uow() as uow:
+        session = uow.session
+        _require_closed(session, period)
+        if q["kind"] == "distribution":
+            stmt = select(Snapshot.points).where(Snapshot.period == period)
+            if community_id is not None:
+                stmt = stmt.where(Snapshot.community_id == community_id)
+            values = list(session.scalars(stmt))
+        else:
+            values = session.execute(
+                select(Snapshot.community_id, func.sum(Snapshot.points))
+                .where(Snapshot.period == period, Snapshot.community_id.is_not(None))
+                .group_by(Snapshot.community_id).order_by(Snapshot.community_id)).all()
+    png = _render(q["kind"], period, values)
+    return schemas.FileView().dump({"filename": f"{q['kind']}-{period}.png", "content_type": "image/png",
+                                    "content_base64": base64.b64encode(png).decode()})
+
+
+def _render(kind: str, period: str, values) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+    from matplotlib import pyplot as plt
+
+    # Chinese labels only where a CJK font is installed; otherwise English, never tofu boxes
+    cjk = next((f.name for f in font_manager.fontManager.ttflist
+                if any(k in f.name for k in ("Noto Sans CJK", "Noto Serif CJK", "WenQuanYi", "SimHei",
+                                             "Source Han", "Droid Sans Fallback"))), None)
+    labels = ({"distribution": (f"{period} 党员积分分布", "季度积分", "人数"),
+               "communities": (f"{period} 各社区积分合计", "社区", "积分")} if cjk else
+              {"distribution": (f"Points per member, {period}", "points", "members"),
+               "communities": (f"Points per community, {period}", "community", "points")})[kind]
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    try:
+        if cjk:
+            plt.rcParams["font.family"] = cjk
+        if kind == "distribution":
+            ax.hist(values or [0], bins=min(30, max(5, len(set(values)) or 5)), color="#c0392b")
+        else:
+            ids = [str(c) for c, _ in values]
+            ax.bar(ids, [int(t or 0) for _, t in values], color="#c0392b")
+        ax.set_title(labels[0])
+        ax.set_xlabel(labels[1])
+        ax.set_ylabel(labels[2])
+        fig.tight_layout()
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def dashboard(store: Store, actor: dict, community_id: int) -> dict:
+    """A community's figures: this quarter live from the ledger, the last closed one's stars."""
+    from services.scoring.models import LedgerConflict, Rejection
+
+    actor = load(Actor(), actor)
+    if actor["role"] in ("community_staff", "grid_leader"):
+        if actor.get("community_id") != community_id:
+            raise Forbidden(message="只能查看本社区的积分概况")
+    elif actor["role"] not in ("street_staff", "district_staff", "system"):
+        raise Forbidden(message="您的角色不能查看社区积分概况")
+    with store.uow() as uow:
+        session = uow.session
+        period = current_period(session)
+        members = session.scalar(select(func.count()).select_from(MemberView).where(
+            MemberView.community_id == community_id, MemberView.status == "active"))
+        here = select(MemberView.member_id).where(MemberView.community_id == community_id)
+        entries, points, hours, earners = session.execute(
+            select(func.count(), func.coalesce(func.sum(LedgerEntry.points), 0),
+                   func.coalesce(func.sum(LedgerEntry.hours), 0.0), func.count(LedgerEntry.member_id.distinct()))
+            .where(LedgerEntry.period == period, LedgerEntry.member_id.in_(here))).one()
+        conflicts = session.scalar(select(func.count()).select_from(LedgerConflict).where(
+            LedgerConflict.community_id == community_id, LedgerConflict.status == "open"))
+        rejections = session.scalar(select(func.count()).select_from(Rejection).where(
+            Rejection.community_id == community_id, Rejection.status == "pending"))
+        last = session.scalar(select(Period.period).where(Period.state == "closed").order_by(Period.period.desc())
+                              .limit(1))
+        stars, top = {}, []
+        if last:
+            stars = {str(s): n for s, n in session.execute(
+                select(Snapshot.stars, func.count())
+                .where(Snapshot.period == last, Snapshot.community_id == community_id).group_by(Snapshot.stars)).all()}
+            top = _ranked_members(session, last, [Snapshot.community_id == community_id], 5)
+        return schemas.Dashboard().dump({
+            "community_id": community_id, "period": period, "members": members, "members_with_points": earners,
+            "period_points": int(points), "period_hours": float(hours), "entries": entries,
+            "average_points": round(int(points) / members, 1) if members else 0.0,
+            "open_conflicts": conflicts, "pending_rejections": rejections, "last_closed": last,
+            "stars": stars, "top_members": top})
