@@ -23,11 +23,12 @@ def pytest_generate_tests(metafunc):
     if "database" in metafunc.fixturenames:
         chosen = metafunc.config.getoption("--databases").split(",")
         metafunc.parametrize("database", [d for d in ("sqlite", "postgres") if d in chosen],
-                             indirect=True)
+                             indirect=True, scope="session")
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def database(request):
+    """"sqlite" or "postgres": tests that take it run once on each (see --databases)."""
     return request.param
 
 

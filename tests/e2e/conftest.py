@@ -2,6 +2,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 
 import pytest
 import requests
@@ -43,28 +44,66 @@ class Client:
         return self.session.post(self.platform.url(path), json=json if json is not None else {}, timeout=15, **kw)
 
 
-@pytest.fixture
-def platform(vhost, db_url_factory, tmp_path):
+def _start_platform(database, workdir):
+    vhost = f"baodao-e2e-{uuid.uuid4().hex[:10]}"
+    support.create_vhost(vhost)
     port = support.free_port()
-    urls = {name: db_url_factory(name) for name in SERVICES}
+    urls, made = {}, []
+    for name in SERVICES:
+        if database == "sqlite":
+            urls[name] = f"sqlite:///{workdir / (name + '.db')}"
+        else:
+            urls[name] = support.create_pg_database(f"bd_e2e_{name[:4]}_{uuid.uuid4().hex[:10]}")
+            made.append(urls[name])
     env = dict(os.environ, AMQP_URI=support.amqp_uri_for(vhost), GATEWAY_PORT=str(port),
-               BAODAO_DATA_DIR=str(tmp_path), PYTHONUNBUFFERED="1",
+               BAODAO_DATA_DIR=str(workdir), PYTHONUNBUFFERED="1",
                **{f"{name.upper()}_DATABASE_URL": url for name, url in urls.items()})
-    log_path = tmp_path / "platform.log"
+    log_path = workdir / "platform.log"
     with open(log_path, "w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
     platform = Platform(f"http://127.0.0.1:{port}", env, urls, proc, log_path)
+    platform.vhost = vhost
+
+    def stop():
+        try:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    raise AssertionError("the platform did not stop on SIGTERM") from None
+        finally:
+            support.delete_vhost(vhost)
+            for url in made:
+                support.drop_pg_database(url)
+
     try:
         support.wait_for(lambda: "按 Ctrl-C 停止全部服务" in platform.log() or proc.poll() is not None,
-                         timeout=90, interval=0.5, message="the platform to start")
+                         timeout=120, interval=0.5, message="the platform to start")
         assert proc.poll() is None, platform.log()
-        yield platform
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                raise AssertionError("the platform did not stop on SIGTERM") from None
+    except BaseException:
+        stop()
+        raise
+    return platform, stop
+
+
+@pytest.fixture(scope="session")
+def platform(database, tmp_path_factory):
+    """The whole platform, started once per database and shared by the e2e tests.
+
+    Tests share its demo data: create what you assert on (your own requests, members,
+    activities) rather than expecting an empty inbox or a zero balance for demo accounts.
+    """
+    platform, stop = _start_platform(database, tmp_path_factory.mktemp(f"platform-{database}"))
+    yield platform
+    stop()
+
+
+@pytest.fixture
+def fresh_platform(database, tmp_path):
+    """A platform of this test's own, for tests that stop or kill its processes."""
+    platform, stop = _start_platform(database, tmp_path)
+    yield platform
+    stop()
