@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import eventlet
 from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
 from common.actors import ROLES
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = int(os.environ.get("GATEWAY_MAX_BODY_BYTES", str(256 * 1024)))
 RPC_TIMEOUT = float(os.environ.get("RPC_TIMEOUT", "10"))
+LISTEN_BACKLOG = int(os.environ.get("GATEWAY_LISTEN_BACKLOG", "2048"))
 PUBLIC = ()
 ANYONE = ROLES  # any signed-in caller
 STAFF = ("grid_leader", "community_staff", "street_staff", "district_staff")
@@ -73,8 +75,26 @@ class Call:
         return key.strip()[:100] if key else None
 
 
+class GatewayServer(WebServer):
+    """nameko's web server with a deep accept backlog.
+
+    eventlet listens with a backlog of 50: a burst of sign-ups (thousands of clients at once)
+    overflows it and the kernel drops connections, which clients only retry seconds later.
+    """
+
+    def start(self):
+        if not self._starting:
+            self._starting = True
+            self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG)
+            self._sock.settimeout(None)  # as nameko does: kombu issue 838
+            self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
+            self._gt = self.container.spawn_managed_thread(self.run)
+
+
 class Endpoint(HttpRequestHandler):
     """nameko's http entrypoint, answering errors in our format instead of its own."""
+
+    server = GatewayServer()
 
     def response_from_exception(self, exc):
         error = translate(exc)

@@ -19,10 +19,24 @@ from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
 
 HEALTH_TIMEOUT = 3.0
+AREAS = (AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes, NotificationRoutes,
+         Open311Routes)
 
 
-class GatewayService(AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes,
-                     NotificationRoutes, Open311Routes):
+def _check_no_shadowed_handlers(areas):
+    """Areas are mixed into one class: two handlers with one name would silently hide one."""
+    owner = {}
+    for area in areas:
+        for attr in vars(area):
+            if not attr.startswith("__") and attr in owner:
+                raise TypeError(f"gateway handler {attr!r} is defined by both {owner[attr]} and {area.__name__}")
+            owner[attr] = area.__name__
+
+
+_check_no_shadowed_handlers(AREAS)
+
+
+class GatewayService(*AREAS):
     name = "gateway"
     config = Config()
 
