@@ -14,7 +14,7 @@ class ActivitiesRoutes:
     @route("POST", "/api/activities", tag=TAG, summary="发布志愿活动或主题党日",
            description="社区工作人员、网格长、e支部书记、共驻共建单位党组织发布；可带 Idempotency-Key 防重复提交。",
            roles=PUBLISHERS, body=schemas.PublishActivity, response=schemas.Activity, status=201)
-    def publish_activity(self, call):
+    def activity_publish(self, call):
         return self.activities.publish(call.actor, call.body, idempotency_key=call.idempotency_key)
 
     @route("GET", "/api/activities", tag=TAG, summary="活动列表（党员：面向我的；工作人员：管辖范围内）",
@@ -44,12 +44,12 @@ class ActivitiesRoutes:
 
     @route("POST", "/api/activities/{activity_id}/signup", tag=TAG, summary="报名（满员则进入候补）",
            roles=MEMBERS, response=schemas.Signup, status=201)
-    def sign_up(self, call, activity_id):
+    def activity_sign_up(self, call, activity_id):
         return self.activities.sign_up(call.actor, activity_id)
 
     @route("DELETE", "/api/activities/{activity_id}/signup", tag=TAG, summary="取消报名（空出的名额自动递补）",
            roles=MEMBERS, response=schemas.Signup)
-    def withdraw(self, call, activity_id):
+    def activity_withdraw(self, call, activity_id):
         return self.activities.withdraw(call.actor, activity_id)
 
     @route("GET", "/api/activities/{activity_id}/signups", tag=TAG, summary="报名名单（按报名先后，含候补）",
@@ -64,12 +64,12 @@ class ActivitiesRoutes:
 
     @route("POST", "/api/activities/{activity_id}/check-in", tag=TAG, summary="现场签到（输入或扫描签到码）",
            roles=MEMBERS, body=schemas.Code, response=schemas.Signup)
-    def check_in(self, call, activity_id):
+    def activity_check_in(self, call, activity_id):
         return self.activities.check_in(call.actor, activity_id, call.body)
 
     @route("POST", "/api/activities/{activity_id}/check-out", tag=TAG, summary="现场签退（计算服务时长）",
            roles=MEMBERS, body=schemas.Code, response=schemas.Signup)
-    def check_out(self, call, activity_id):
+    def activity_check_out(self, call, activity_id):
         return self.activities.check_out(call.actor, activity_id, call.body)
 
     @route("POST", "/api/activities/{activity_id}/attendance", tag=TAG,

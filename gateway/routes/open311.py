@@ -21,7 +21,7 @@ from services.bridge import domain, open311, schemas
 
 PREFIX = "/open311/v2"
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default when no start_date is given
-MAX_REQUESTS = 1000
+MAX_REQUESTS = 500  # dispatch's search cap
 
 
 def _render(status: int, root: str, payload, fmt: str) -> Response:
@@ -124,6 +124,8 @@ class Open311Routes:
         plain = {k: v for k, v in form.items() if not open311.ATTRIBUTE_KEY.match(k)}
         data = load(schemas.Open311Post(), plain)
         system = self._open311_system(data["api_key"])
+        if not data["phone"]:
+            raise ValidationFailed(fields={"phone": ["必填：来电群众的电话，用于回访"]}, message="请填写 phone")
         community_id = self._jurisdiction(data["jurisdiction_id"], system)
         name = (data["last_name"] + data["first_name"]).strip() or "来电群众"
         placed = self.bridge.place_request(system, {
@@ -136,7 +138,7 @@ class Open311Routes:
     @open311_route("GET", "requests.{format}", root="service_requests",
                    summary="Open311：查询服务请求（需 api_key）",
                    description="参数：service_request_id（逗号分隔）、service_code、start_date、end_date、"
-                               "status（open/closed）、jurisdiction_id。默认最近 90 天，最多 1000 条。")
+                               "status（open/closed）、jurisdiction_id。默认最近 90 天，最多 500 条。")
     def open311_requests(self, call):
         query = load(schemas.Open311Query(), call.request.args.to_dict())
         system = self._open311_system(query["api_key"])

@@ -7,6 +7,7 @@ commit order, and nothing waits on anything but that one row (no deadlock betwee
 """
 
 import secrets
+import threading
 from datetime import datetime
 
 from sqlalchemy import distinct, func, select, update
@@ -25,6 +26,11 @@ REMINDER, CLOSE = "activity_reminder", "activity_close"
 SYSTEM = {"user_id": None, "role": "system"}
 
 _NO_SYNC = {"synchronize_session": False}
+_WRITERS = [threading.Lock() for _ in range(64)]  # green under eventlet; striped, so bounded
+
+
+def _writer(activity_id: int) -> threading.Lock:
+    return _WRITERS[activity_id % len(_WRITERS)]
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -311,45 +317,48 @@ def sign_up(store: Store, actor: dict, activity_id: int) -> dict:
                 Activity.starts_at < activity.ends_at, Activity.ends_at > activity.starts_at).limit(1))
         if clash is not None:
             raise domain.time_conflict(clash)
-        # the counter decides, as the first write: it holds the row until commit
-        still_open = (Activity.id == activity_id, Activity.state == domain.PUBLISHED,
-                      Activity.signup_deadline > now)
-        status = domain.CONFIRMED
-        won = session.execute(update(Activity).where(*still_open, Activity.confirmed < Activity.places)
-                              .values(confirmed=Activity.confirmed + 1, next_seq=Activity.next_seq + 1)
-                              .execution_options(**_NO_SYNC)).rowcount
-        if not won:
-            status = domain.WAITLISTED
-            won = session.execute(
-                update(Activity).where(*still_open, Activity.waitlist_limit.is_(None)
-                                       | (Activity.waitlisted < Activity.waitlist_limit))
-                .values(waitlisted=Activity.waitlisted + 1, next_seq=Activity.next_seq + 1)
-                .execution_options(**_NO_SYNC)).rowcount
-        if not won:
-            session.rollback()
-            domain.check_open_for_signup(_facts(_get(session, activity_id)), utcnow())
-            raise domain.activity_full()
-        seq = session.scalar(select(Activity.next_seq).where(Activity.id == activity_id))
-        if mine is not None:  # signing up again after withdrawing: to the back of the queue
-            again = session.execute(
-                update(Signup).where(Signup.id == mine.id, Signup.status == domain.WITHDRAWN)
-                .values(status=status, seq=seq, signed_up_at=now, promoted_at=None, updated_at=now)
-                .execution_options(**_NO_SYNC)).rowcount
-            if not again:
+        # one writer per activity inside this process: queueing here is cheaper than on the
+        # database lock (SQLite's busy handler sleeps); across instances the row lock still decides
+        with _writer(activity_id):
+            # the counter decides, as the first write: it holds the row until commit
+            still_open = (Activity.id == activity_id, Activity.state == domain.PUBLISHED,
+                          Activity.signup_deadline > now)
+            status = domain.CONFIRMED
+            won = session.execute(update(Activity).where(*still_open, Activity.confirmed < Activity.places)
+                                  .values(confirmed=Activity.confirmed + 1, next_seq=Activity.next_seq + 1)
+                                  .execution_options(**_NO_SYNC)).rowcount
+            if not won:
+                status = domain.WAITLISTED
+                won = session.execute(
+                    update(Activity).where(*still_open, Activity.waitlist_limit.is_(None)
+                                           | (Activity.waitlisted < Activity.waitlist_limit))
+                    .values(waitlisted=Activity.waitlisted + 1, next_seq=Activity.next_seq + 1)
+                    .execution_options(**_NO_SYNC)).rowcount
+            if not won:
                 session.rollback()
-                raise domain.already_signed_up(_mine(session, activity_id, member_id).status)
-            signup = _mine(session, activity_id, member_id)
-        else:
-            signup = Signup(activity_id=activity_id, member_id=member_id, member_name=actor.get("name") or "",
-                            seq=seq, status=status, signed_up_at=now, updated_at=now, hours=0.0)
-            session.add(signup)
-            try:
-                session.flush()
-            except IntegrityError:  # the same member's other request won: one sign-up each
-                session.rollback()
-                raise domain.already_signed_up(_mine(session, activity_id, member_id).status) from None
-        view = _signup_view(session, signup)
-        uow.commit()
+                domain.check_open_for_signup(_facts(_get(session, activity_id)), utcnow())
+                raise domain.activity_full()
+            seq = session.scalar(select(Activity.next_seq).where(Activity.id == activity_id))
+            if mine is not None:  # signing up again after withdrawing: to the back of the queue
+                again = session.execute(
+                    update(Signup).where(Signup.id == mine.id, Signup.status == domain.WITHDRAWN)
+                    .values(status=status, seq=seq, signed_up_at=now, promoted_at=None, updated_at=now)
+                    .execution_options(**_NO_SYNC)).rowcount
+                if not again:
+                    session.rollback()
+                    raise domain.already_signed_up(_mine(session, activity_id, member_id).status)
+                signup = _mine(session, activity_id, member_id)
+            else:
+                signup = Signup(activity_id=activity_id, member_id=member_id, member_name=actor.get("name") or "",
+                                seq=seq, status=status, signed_up_at=now, updated_at=now, hours=0.0)
+                session.add(signup)
+                try:
+                    session.flush()
+                except IntegrityError:  # the same member's other request won: one sign-up each
+                    session.rollback()
+                    raise domain.already_signed_up(_mine(session, activity_id, member_id).status) from None
+            view = _signup_view(session, signup)
+            uow.commit()
     return view
 
 

@@ -11,11 +11,11 @@ from xml.etree import ElementTree
 from common.errors import ValidationFailed
 
 OPEN_STATES = ("submitted", "accepted", "dispatched", "claimed", "in_service", "done")
-CLOSED_STATES = ("closed", "rejected", "cancelled")
+CLOSED_STATES = ("closed", "rejected", "duplicate", "cancelled")
 STATE_LABELS = {
     "submitted": "已提交", "accepted": "已受理", "dispatched": "待党员接单", "claimed": "党员已接单",
     "in_service": "服务中", "done": "服务已完成，待确认", "closed": "已办结", "rejected": "未受理",
-    "cancelled": "已撤销",
+    "duplicate": "重复已合并", "cancelled": "已撤销",
 }
 SERVICE_NOTICE = "社区党组织受理后派给有相应特长的在职党员，办理进展可随时查询"
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")

@@ -7,7 +7,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from common.schemas import StrictSchema
 from services.bridge.domain import COMMAND_TYPES
 
-PHONE = validate.Regexp(r"^\+?[0-9\- ]{5,20}$", error="电话号码格式不对")
+PHONE = validate.Regexp(r"^\+?[0-9-]{5,20}$", error="电话号码格式不对")  # as dispatch checks it
 
 
 class SystemPrincipal(Schema):
@@ -31,7 +31,7 @@ class CreateApiKey(StrictSchema):
 
 class Caller(StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=50))
-    phone = fields.String(load_default="", validate=validate.Length(max=20))
+    phone = fields.String(required=True, validate=PHONE, metadata={"description": "for the call back"})
 
 
 class PlaceRequest(StrictSchema):

@@ -224,11 +224,12 @@ def find_token(store: Store, system: dict, token: str) -> list[dict]:
         command = uow.session.scalar(select(Command).where(
             Command.system == system["system"], Command.command_key == str(token)[:120],
             Command.command_type == "request.place"))
+        command = _snapshot(command) if command else None
     if command is None:
         raise NotFound(code="TOKEN_NOT_FOUND", message="没有这个 token 对应的服务请求")
-    if command.status != "succeeded":
-        raise _rebuild(command.error)
-    return [{"service_request_id": str(command.service_request_id), "token": command.command_key}]
+    if command["status"] != "succeeded":
+        raise _rebuild(command["error"])
+    return [{"service_request_id": str(command["service_request_id"]), "token": command["command_key"]}]
 
 
 # --- AMQP commands ---------------------------------------------------------------------------

@@ -116,9 +116,12 @@ def level_down(level: str, has_grid: bool) -> str | None:
     return below
 
 
-def escalation(state: str, level: str) -> str:
-    """The level an escalation leads to; 409 at the top or from a state that cannot move."""
+def escalation(state: str, level: str, actor_role: str | None = None) -> str:
+    """The level an escalation leads to: one above the request's level, or above the escalating
+    staff's own level (community staff raise to the street); 409 at the top."""
     next_state(state, "escalate")
+    if actor_role in ROLE_LEVEL and LEVELS.index(ROLE_LEVEL[actor_role]) > LEVELS.index(level):
+        level = ROLE_LEVEL[actor_role]
     up = level_up(level)
     if up is None:
         raise Conflict(code="ALREADY_AT_TOP", details={"current_state": state, "level": level},
@@ -341,6 +344,15 @@ def _is_datetime(value) -> bool:
         return True
     except ValueError:
         return False
+
+
+def service_time(definitions: list[dict], answers: dict) -> str | None:
+    """The time the resident wants the service: the first datetime field answered (matching
+    counts only members free then)."""
+    for d in definitions:
+        if d.get("datatype") == "datetime" and _is_datetime(answers.get(d["code"])):
+            return answers[d["code"]]
+    return None
 
 
 def validate_fields(definitions: list[dict], values: dict) -> dict:

@@ -307,7 +307,8 @@ class SubmitOpinion(StrictSchema):
 class AssignOpinion(StrictSchema):
     assignee = fields.String(required=True, validate=validate.Length(min=1, max=100),
                              metadata={"description": "承办人或承办部门"})
-    due_days = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.0001, max=365))
+    due_days = fields.Float(load_default=None, allow_none=True,
+                            validate=validate.Range(min=0, max=365, min_inclusive=False))
     reason = fields.String(**REASON)
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 
 from common import timers
 from common.actors import Actor
@@ -20,6 +20,7 @@ from common.schemas import load
 from services.dispatch import domain, schemas
 from services.dispatch.models import (
     Assignment,
+    Base,
     CommunityPolicy,
     HistoryEntry,
     IdempotencyKey,
@@ -203,8 +204,10 @@ def _org_at(request: Request, level: str):
 
 
 def _clear_timers(uow, request_id: int, *kinds):
-    for kind in kinds or REQUEST_TIMERS:
-        timers.cancel(uow, kind, request_id)
+    """Cancel a request's pending timers of these kinds (all by default) in one statement."""
+    table = Base.metadata.tables["timers"]
+    uow.session.execute(delete(table).where(table.c.kind.in_(kinds or REQUEST_TIMERS),
+                                            table.c.ref == str(request_id), table.c.fired_at.is_(None)))
 
 
 def _deadlines(session, request: Request) -> dict:
@@ -368,10 +371,11 @@ def member_stats(session, member_ids: list[int]) -> dict[int, dict]:
 
 
 def _find_ranked(store: Store, registration, community_id: int, skills: list, grid_id, building_id,
-                 limit: int = CANDIDATE_POOL) -> list[dict]:
+                 at=None, limit: int = CANDIDATE_POOL) -> list[dict]:
     query = {"community_id": community_id, "skills": list(skills or []), "limit": limit}
-    if grid_id:
-        query["grid_id"] = grid_id
+    for key, value in (("grid_id", grid_id), ("building_id", building_id), ("at", at)):
+        if value:
+            query[key] = value
     candidates = registration.find_candidates(query)
     with store.sessionmaker() as session:
         stats = member_stats(session, [c["member_id"] for c in candidates])
@@ -386,7 +390,8 @@ def candidates(store: Store, registration, actor: dict, request_id: int, limit: 
         request = _get(session, request_id)
         domain.check_can_manage(actor, _place(request))
         item = session.get(MenuItem, request.menu_item_id)
-        ctx = (request.community_id, list(item.skills or []), request.grid_id, request.building_id)
+        ctx = (request.community_id, list(item.skills or []), request.grid_id, request.building_id,
+               domain.service_time(item.fields or [], request.answers or {}))
         taken = {a.member_id for a in session.scalars(select(Assignment).where(
             Assignment.request_id == request_id, Assignment.status == "claimed"))}
     ranked = [c for c in _find_ranked(store, registration, *ctx) if c["member_id"] not in taken]
@@ -454,7 +459,8 @@ def submit_request(store: Store, registration, actor: dict, payload: dict, idemp
             raise Forbidden(message="只能向自己所在社区点单")
         answers = domain.validate_fields(item.fields or [], data["answers"])
         item_view = {"id": item.id, "community_id": item.community_id, "skills": list(item.skills or []),
-                     "title": item.title, "members_needed": item.members_needed}
+                     "title": item.title, "members_needed": item.members_needed,
+                     "at": domain.service_time(item.fields or [], answers)}
         policy = _policy(session, item.community_id)
     # remote calls happen outside any open transaction
     place = place_of(registration, item_view["community_id"])
@@ -465,7 +471,7 @@ def submit_request(store: Store, registration, actor: dict, payload: dict, idemp
     ranked = []
     if policy["auto_accept"]:
         ranked = _find_ranked(store, registration, item_view["community_id"], item_view["skills"],
-                              grid_id, building_id)
+                              grid_id, building_id, item_view["at"])
 
     def run():
         with store.uow() as uow:
@@ -671,7 +677,8 @@ def accept(store: Store, registration, actor: dict, request_id: int, payload=Non
         domain.check_can_manage(actor_l, _place(request))
         domain.next_state(request.state, "accept")
         item = session.get(MenuItem, request.menu_item_id)
-        ctx = (request.community_id, list(item.skills or []), request.grid_id, request.building_id)
+        ctx = (request.community_id, list(item.skills or []), request.grid_id, request.building_id,
+               domain.service_time(item.fields or [], request.answers or {}))
         policy = _policy(session, request.community_id)
     ranked = _find_ranked(store, registration, *ctx)
 
@@ -958,7 +965,7 @@ def cancel(store: Store, actor: dict, request_id: int, payload=None, idempotency
 
 
 def _escalate(uow, request: Request, actor: dict, reason: str):
-    up = domain.escalation(request.state, request.level)
+    up = domain.escalation(request.state, request.level, actor["role"])
     before_level = request.level
     request.level = up
     _record(uow.session, request, actor, "escalate", request.state,

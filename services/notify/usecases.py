@@ -253,9 +253,10 @@ class Job:
     config: dict | None
     outgoing: channels.Outgoing | None
     problem: channels.ChannelError | None = None
+    setting_id: int | None = None
 
 
-def claim_due(store: Store, token: str, limit: int, tuning: Tuning) -> list[Job]:
+def claim_due(store: Store, token: str, limit: int, tuning: Tuning, busy_settings=()) -> list[Job]:
     """Lease up to ``limit`` due deliveries for this instance and prepare their sends."""
     if limit <= 0:
         return []
@@ -265,6 +266,8 @@ def claim_due(store: Store, token: str, limit: int, tuning: Tuning) -> list[Job]
         query = (select(Delivery.id).where(Delivery.status.in_(DUE_STATUSES), Delivery.next_attempt_at <= now,
                                            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
                  .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit))
+        if busy_settings:
+            query = query.where(or_(Delivery.setting_id.is_(None), Delivery.setting_id.not_in(list(busy_settings))))
         if store.engine.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         try:
@@ -326,9 +329,9 @@ def _job(session, rows, title, body, prefs, settings, notice_data) -> Job:
             address = pref.get("phone") if row.channel == "sms" else pref.get("email")
         outgoing = channels.Outgoing(kind=row.kind, title=title, body=body, dedup_key=row.dedup_key,
                                      address=address, data=notice_data.get(row.notice_id) or {})
-        return Job(ids, row.channel, config, outgoing)
+        return Job(ids, row.channel, config, outgoing, setting_id=row.setting_id)
     except channels.ChannelError as err:
-        return Job(ids, row.channel, None, None, problem=err)
+        return Job(ids, row.channel, None, None, problem=err, setting_id=row.setting_id)
 
 
 def _person_channel_config(session, channel: str, community_id: int | None) -> dict:
@@ -382,20 +385,52 @@ def record_outcome(store: Store, job: Job, token: str, error: channels.ChannelEr
         log.info("delivery %s via %s failed: %s", job.ids, job.channel, error.reason[:200])
 
 
-def deliver_due(store: Store, tuning: Tuning, spawn=None, free: int | None = None) -> int:
-    """Claim due deliveries and send them; ``spawn`` runs each send concurrently (a green pool)."""
+def target_of(job: Job) -> str:
+    """What one receiver is: a configured robot/webhook, or a person channel's gateway."""
+    return f"setting:{job.setting_id}" if job.setting_id else f"channel:{job.channel}"
+
+
+def release(store: Store, ids: list[int], token: str):
+    """Give leased deliveries back at once (this instance will not send them now)."""
+    with store.uow() as uow:
+        uow.session.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.lease_token == token)
+                            .values(lease_until=None, lease_token=None))
+        uow.commit()
+
+
+def deliver_due(store: Store, tuning: Tuning, spawn=None, free: int | None = None, admit=None, done=None,
+                busy_settings=()) -> int:
+    """Claim due deliveries and send them; ``spawn`` runs each send concurrently (a green pool).
+
+    ``admit(job)`` may refuse a job whose receiver already has enough sends in flight (a slow
+    webhook must not take every slot); refused jobs are released for a later tick. ``done(job)``
+    is told when a send is recorded. ``busy_settings`` are receivers not to claim for now.
+    """
     token = uuid.uuid4().hex
-    jobs = claim_due(store, token, tuning.batch if free is None else min(free, tuning.batch), tuning)
+    jobs = claim_due(store, token, tuning.batch if free is None else min(free, tuning.batch), tuning,
+                     busy_settings=busy_settings)
+    refused = []
 
     def run(job):
-        record_outcome(store, job, token, send_job(job, tuning), tuning)
+        try:
+            record_outcome(store, job, token, send_job(job, tuning), tuning)
+        finally:
+            if done:
+                done(job)
 
+    started = 0
     for job in jobs:
+        if admit is not None and not admit(job):
+            refused += job.ids
+            continue
+        started += 1
         if spawn is None:
             run(job)
         else:
             spawn(run, job)
-    return len(jobs)
+    if refused:
+        release(store, refused, token)
+    return started
 
 
 # --- inbox ---------------------------------------------------------------------------------

@@ -119,9 +119,11 @@ class FreeTime(Base):
     """A weekly window a member is free: ISO weekday, minutes after local midnight [start, end)."""
 
     __tablename__ = "member_free_time"
-    __table_args__ = (Index("ix_member_free_time_slot", "weekday", "start_minute", "end_minute"),)
+    # by slot for "who is free at T" across a street; by member for "is this candidate free at T"
+    __table_args__ = (Index("ix_member_free_time_slot", "weekday", "start_minute", "end_minute"),
+                      Index("ix_member_free_time_member_slot", "member_id", "weekday", "start_minute"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     weekday: Mapped[int] = mapped_column(Integer)
     start_minute: Mapped[int] = mapped_column(Integer)
     end_minute: Mapped[int] = mapped_column(Integer)

@@ -1126,13 +1126,16 @@ def get_card(store: Store, scoring_summary, actor: dict, member_id: int) -> dict
         session = uow.session
         member = _member(session, member_id)
         _check_can_view_private(session, actor, member)
-        view = _shown(actor, _views(session, [member])[0])
+        view = _views(session, [member])[0]
+        if not domain.can_see_phone(actor, view):
+            view["phone"] = domain.mask_phone(view["phone"])
         records = session.scalars(select(ServiceRecord).where(ServiceRecord.member_id == member_id)
                                   .order_by(ServiceRecord.id.desc())).all()
         summary = domain.service_summary([{"source": r.source, "place": r.place, "hours": r.hours} for r in records])
-        recent = schemas.ServiceRecord(many=True).dump(records[:10])
-        trainings = schemas.Training(many=True).dump(session.scalars(
-            select(Training).where(Training.member_id == member_id).order_by(Training.held_on.desc())).all())
+        recent = [{"source": r.source, "title": r.title, "place": r.place, "hours": r.hours, "at": r.at}
+                  for r in records[:10]]
+        trainings = [{"title": t.title, "hours": t.hours, "held_on": t.held_on} for t in session.scalars(
+            select(Training).where(Training.member_id == member_id).order_by(Training.held_on.desc()))]
         teams = list(session.scalars(select(VolunteerTeam.name).join(TeamMember, TeamMember.team_id == VolunteerTeam.id)
                                      .where(TeamMember.member_id == member_id).order_by(VolunteerTeam.id)))
         branch = session.get(EBranch, member.e_branch_id) if member.e_branch_id else None
@@ -1152,6 +1155,7 @@ def get_card(store: Store, scoring_summary, actor: dict, member_id: int) -> dict
 # ---- roster import ----------------------------------------------------------------------------
 
 IMPORTERS = ("community_staff", "street_staff", "district_staff", "unit_org", "system")
+ROSTER_ROW = schemas.RosterRow()  # one instance: building a schema costs more than loading a row
 PRESET_BY_LABEL = {**{v: k for k, v in domain.PRESET_LABELS.items()}, **{k: k for k in domain.PRESETS}}
 
 
@@ -1238,7 +1242,7 @@ def _roster_row(tree: _Tree, raw: dict, default_community, forced_unit, key: byt
     from marshmallow import ValidationError
 
     try:
-        row = schemas.RosterRow().load(raw)
+        row = ROSTER_ROW.load(raw)
     except ValidationError as err:
         return None, [f"格式不正确：{'、'.join(sorted(err.messages))}"]
     reasons = []

@@ -52,6 +52,10 @@ class ScoringService(ServiceBase):
     def on_unit_reported(self, uow, event):
         usecases.on_unit_reported(uow, event)
 
+    @timer(interval=3)
+    def reapply_known(self):
+        usecases.reapply_known(self.db)
+
     @timer(interval=30)
     def resolve_unknown_members(self):
         try:

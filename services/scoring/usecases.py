@@ -131,7 +131,7 @@ def apply_credits(uow: UnitOfWork, event: dict, credits: list[domain.Credit], co
                 outcome["conflicts"] += 1
             continue
         points, note = credit.points, ""
-        if points > 0:
+        if points > 0 and rules["period_cap"] is not None:
             points = domain.capped(points, _earned(session, member.member_id, period), rules["period_cap"])
             note = "（已达本季度积分上限，按上限计）" if points < credit.points else ""
         elif points < 0:
@@ -259,6 +259,18 @@ def on_unit_reported(uow: UnitOfWork, event: dict):
     unit = uow.session.get(WorkUnitView, data["work_unit_id"]) or WorkUnitView(work_unit_id=data["work_unit_id"])
     unit.name, unit.community_id = data["name"], data["community_id"]
     uow.session.add(unit)
+
+
+def reapply_known(store: Store, limit: int = RESOLVE_BATCH) -> int:
+    """Apply rejections whose member has become known since: a credit and the member's
+    member.accepted handled at the same moment each miss the other's uncommitted row."""
+    with store.uow() as uow:
+        ids = list(uow.session.scalars(
+            select(Rejection.member_id).join(MemberView, MemberView.member_id == Rejection.member_id)
+            .where(Rejection.status == "pending", MemberView.status == "active").distinct().limit(limit)))
+        made = sum(_reapply_for(uow, member_id) for member_id in ids)
+        uow.commit()
+    return made
 
 
 def resolve_unknown_members(store: Store, registration, limit: int = RESOLVE_BATCH) -> int:

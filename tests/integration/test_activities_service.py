@@ -231,8 +231,9 @@ def test_on_site_code_attendance_trail_close_and_results(platform):
     assert err.value.code == "ALREADY_CHECKED_IN"
     later = publish(platform, staff, starts_in=timedelta(days=3))
     platform.activities.sign_up(d, later["id"])
+    later_code = platform.activities.current_code(staff, later["id"])["code"]
     with pytest.raises(Conflict) as err:
-        platform.activities.check_in(d, later["id"], {"code": platform.activities.current_code(staff, later["id"])["code"]})
+        platform.activities.check_in(d, later["id"], {"code": later_code})
     assert err.value.code == "OUTSIDE_WINDOW"
 
     travel(store, aid, timedelta(minutes=30))  # 20 minutes after the start: B is late, scanning the QR code

@@ -67,7 +67,8 @@ def test_hotline_order_bad_input_and_idempotent_retries(rpc):
     legal = item(rpc, staff["community_id"], "法律咨询")
     before = count(rpc, Request)
     bad = [
-        ({"menu_item_id": 99999, "caller": {"name": "王先生", "phone": "13700001111"}}, NotFound, "MENU_ITEM_NOT_FOUND"),
+        ({"menu_item_id": 99999, "caller": {"name": "王先生", "phone": "13700001111"}}, NotFound,
+         "MENU_ITEM_NOT_FOUND"),
         ({"menu_item_id": legal["id"], "caller": {"name": "王先生", "phone": "13700001111"}},
          ValidationFailed, "INVALID_FIELDS"),  # required "topic" missing
         ({"menu_item_id": legal["id"], "fields": {"topic": 3}, "caller": {"name": "王", "phone": "13700001111"}},

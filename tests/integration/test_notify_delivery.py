@@ -179,8 +179,9 @@ def test_failing_and_hanging_receivers_are_retried_then_dead_lettered_while_othe
     with ClusterRpcProxy(config) as rpc:
         rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "webhook",
                                        "config": {"url": f"{receiver.url}/fail-2", "secret": "k"}})
-        rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "wecom", "config": {"url": f"{receiver.url}/hang"}})
-        rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "dingtalk", "config": {"url": f"{receiver.url}/ok"}})
+        for channel, path in (("wecom", "/hang"), ("dingtalk", "/ok")):
+            rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": channel,
+                                           "config": {"url": receiver.url + path}})
         rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "webhook", "name": "gone",
                                        "config": {"url": f"{receiver.url}/bad", "secret": "k"}})
         EventPublisher(amqp_uri, "dispatch").publish(envelope("dispatch", "request.submitted", REQUEST))

@@ -9,6 +9,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from cli import demo
 from common.db import EventPublisher, envelope
 from common.errors import Conflict, Forbidden, ValidationFailed
+from services.registration.domain import id_number_check_char
 from services.registration.service import RegistrationService
 from tests import support
 
@@ -16,7 +17,8 @@ SYSTEM = {"user_id": None, "role": "system"}
 
 
 def _id(n: int) -> str:
-    return demo.demo_id_number(n)
+    first17 = f"4406041980{n:07d}"
+    return first17 + id_number_check_char(first17)
 
 
 @pytest.fixture
@@ -129,10 +131,11 @@ def test_bad_registrations_are_field_errors_and_write_nothing(rpc):
     ]
     for payload, field in cases:
         with pytest.raises(ValidationFailed) as err:
-            rpc.registration.register_member(staff, payload)
+            rpc.registration.sign_up({**payload, "password": "long-enough-1"})
         assert field in err.value.fields, (field, err.value.fields)
     with pytest.raises(Conflict) as err:  # 张伟's ID number, another phone
-        rpc.registration.sign_up({**details(staff, 2, id_number=_id(1)), "password": "long-enough-1"})
+        rpc.registration.sign_up({**details(staff, 2, id_number=demo.demo_id_number(1)),
+                                  "password": "long-enough-1"})
     assert err.value.code == "DUPLICATE_REGISTRATION" and "id_number" in err.value.fields
     assert len(rpc.registration.recipients({})) == before
     with pytest.raises(ValidationFailed):

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from common.errors import Conflict, Forbidden
 from services.scoring import domain
 from tests import support
-from tests.integration.test_scoring_ledger import CONFIRMED, STAFF, SYSTEM, scoring  # noqa: F401
+from tests.integration.test_scoring_ledger import CONFIRMED, STAFF, SYSTEM, scoring  # noqa: F401, F811
 
 DISTRICT = {"user_id": 1, "role": "district_staff", "district_id": 1}
 UNIT = {"user_id": 70, "role": "unit_org", "work_unit_id": 50}
@@ -27,12 +27,12 @@ def previous_quarter() -> tuple[str, str]:
     return domain.period_of(inside), inside.isoformat()
 
 
-def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri):
+def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri):  # noqa: F811
     period, inside = previous_quarter()
     # a queue on scoring's events, as notify would have, to see what closing announces
     with Connection(amqp_uri) as conn:
         Queue("watch-scoring", Exchange("scoring.events", type="topic", durable=True), routing_key="#",
-              durable=False)(conn.channel()).declare()
+              durable=True)(conn.channel()).declare()
     scoring.publish("registration", "unit.reported", {"work_unit_id": 50, "name": "区税务局", "community_id": 3})
     scoring.member(8, work_unit_id=50, grid_id=11, e_branch_id=90)
     scoring.member(9, work_unit_id=50, grid_id=12, e_branch_id=90)
@@ -135,7 +135,7 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
     assert periods[0]["state"] == "open" and periods[1]["period"] == period
 
 
-def test_close_is_set_based_over_thousands_of_members(scoring):
+def test_close_is_set_based_over_thousands_of_members(scoring):  # noqa: F811
     """Many members in chunks: every one snapshotted exactly once, totals equal the raw aggregate."""
     from sqlalchemy import create_engine, text
 

@@ -143,7 +143,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member_free_time'))
     )
     with op.batch_alter_table('member_free_time', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_member_free_time_member_id'), ['member_id'], unique=False)
+        batch_op.create_index('ix_member_free_time_member_slot', ['member_id', 'weekday', 'start_minute'], unique=False)
         batch_op.create_index('ix_member_free_time_slot', ['weekday', 'start_minute', 'end_minute'], unique=False)
 
     op.create_table('member_posts',
@@ -364,7 +364,7 @@ def downgrade() -> None:
     op.drop_table('member_posts')
     with op.batch_alter_table('member_free_time', schema=None) as batch_op:
         batch_op.drop_index('ix_member_free_time_slot')
-        batch_op.drop_index(batch_op.f('ix_member_free_time_member_id'))
+        batch_op.drop_index('ix_member_free_time_member_slot')
 
     op.drop_table('member_free_time')
     with op.batch_alter_table('commitments', schema=None) as batch_op:
