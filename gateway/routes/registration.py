@@ -14,7 +14,10 @@ COMMUNITY_STAFF = ("community_staff",)
 OFFICES = ("community_staff", "street_staff", "district_staff")
 IMPORTERS = ("community_staff", "street_staff", "district_staff", "unit_org")
 TALENT_VIEWERS = (*STAFF, "unit_org")
-ROSTER_MAX_BYTES = 5 * 1024 * 1024  # a street's roster; larger files go through `baodao roster import`
+# a community's roster (Shiwan: ~250 members a community); a street's goes through `baodao roster import`,
+# which is not bound by the gateway's RPC timeout
+ROSTER_MAX_BYTES = 2 * 1024 * 1024
+ROSTER_MAX_ROWS = 3000
 
 
 def _download(content: bytes, fmt: str, stem: str) -> Response:
@@ -192,13 +195,15 @@ class RegistrationRoutes:
     @route("GET", "/api/talent", tag=TAG, summary="人才库查询（单位、社区网格楼栋、岗位、特长、某时空闲），分页",
            roles=TALENT_VIEWERS, query=schemas.TalentQuery, response=schemas.TalentPage)
     def search_talent(self, call):
-        return self.registration.search_talent(call.actor, call.query)
+        # forward the query as sent (validated above); the service loads it with the same schema
+        return self.registration.search_talent(call.actor, call.request.args.to_dict())
 
     @route("GET", "/api/talent/export", tag=TAG, summary="导出人才库（format=xlsx 或 csv）",
            roles=TALENT_VIEWERS, query=schemas.TalentExportQuery, raw=True)
     def export_talent(self, call):
-        fmt = call.query.pop("format")
-        rows = self.registration.export_talent(call.actor, call.query)
+        fmt = call.query["format"]
+        query = {k: v for k, v in call.request.args.to_dict().items() if k != "format"}
+        rows = self.registration.export_talent(call.actor, query)
         return _download(roster.write(roster.EXPORT_COLUMNS, rows, fmt), fmt, "人才库")
 
     @route("POST", "/api/roster/import", tag=TAG, roles=IMPORTERS, query=schemas.RosterUpload,
@@ -210,7 +215,7 @@ class RegistrationRoutes:
     def import_roster(self, call):
         request = call.request
         if request.content_length and request.content_length > ROSTER_MAX_BYTES:
-            raise PayloadTooLarge(message="名册文件超过 5 MB，请分批导入或使用 baodao roster import 命令")
+            raise PayloadTooLarge(message="名册文件超过 2 MB，请分批导入或使用 baodao roster import 命令")
         upload = request.files.get("file")
         filename = call.query["filename"]
         if upload is not None:
@@ -218,13 +223,16 @@ class RegistrationRoutes:
         else:
             content = request.get_data(cache=False)
         if len(content) > ROSTER_MAX_BYTES:
-            raise PayloadTooLarge(message="名册文件超过 5 MB，请分批导入或使用 baodao roster import 命令")
+            raise PayloadTooLarge(message="名册文件超过 2 MB，请分批导入或使用 baodao roster import 命令")
         if not content:
             raise ValidationFailed(code="ROSTER_EMPTY", message="没有收到名册文件")
         try:
             rows = roster.parse(content, filename)
         except roster.RosterFileError as err:
             raise ValidationFailed(code="ROSTER_UNREADABLE", message=str(err)) from None
+        if len(rows) > ROSTER_MAX_ROWS:
+            raise PayloadTooLarge(message=f"名册超过 {ROSTER_MAX_ROWS} 行，请按社区分批导入，"
+                                          "或由管理员使用 baodao roster import 命令导入")
         result = self.registration.import_roster(call.actor, {"rows": rows, "source": filename[:200],
                                                               "community_id": call.query["community_id"]})
         if result["errors"]:

@@ -165,7 +165,8 @@ class RegistrationService(ServiceBase):
 
     @rpc
     def import_roster(self, actor, payload):
-        return usecases.import_roster(self.db, actor, payload)
+        # a long import lets other greenthreads (and the AMQP heartbeat) run between batches
+        return usecases.import_roster(self.db, actor, payload, progress=lambda n: eventlet.sleep(0))
 
     @rpc
     def roster_errors(self, actor, import_id):
