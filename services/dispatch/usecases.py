@@ -83,7 +83,8 @@ def idempotent(store: Store, idem: Idem, fn: Callable[[], dict]):
         done = idem.replay(store)
         if done is not None:
             return done
-        raise
+        # a concurrent twin of this command (e.g. the same member claiming twice at once) won
+        raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试") from None
 
 
 def finish(uow: UnitOfWork, idem: Idem, result):

@@ -724,48 +724,45 @@ def update_profile(store: Store, actor: dict, member_id: int, payload: dict) -> 
 
 # ---- what other services ask --------------------------------------------------------------------
 
+CANDIDATE_QUERY, CANDIDATES = schemas.CandidateQuery(), schemas.Candidate(many=True)  # built once: hot path
+
+
 def find_candidates(store: Store, query: dict) -> list[dict]:
     """Accepted members of a community by wanted skills matched, then free at ``at``, then nearness.
 
     Skills are rows indexed by (community, skill), so this is an index range scan and a
     group-by over the matching members only, not a scan of every member's JSON.
     """
-    data = load(schemas.CandidateQuery(), query)
+    data = load(CANDIDATE_QUERY, query)
     wanted = domain.normalise_skills(data["skills"])
-    available = None
+    columns = (Member.id, Member.name, Member.community_id, Member.grid_id, Member.building_id, Member.skills)
+    if wanted:
+        match = (select(MemberSkill.member_id, func.count().label("skill_match"))
+                 .where(MemberSkill.community_id == data["community_id"], MemberSkill.skill.in_(wanted))
+                 .group_by(MemberSkill.member_id).subquery())
+        stmt = select(*columns, match.c.skill_match).join(match, match.c.member_id == Member.id)
+        order = [match.c.skill_match.desc()]
+    else:
+        stmt = select(*columns, literal(0).label("skill_match"))
+        order = []
     if data["at"] is not None:
         day, minute = domain.local_slot(data["at"])
-        available = exists().where(FreeTime.member_id == Member.id, FreeTime.weekday == day,
-                                   FreeTime.start_minute <= minute, FreeTime.end_minute > minute)
+        free = exists().where(FreeTime.member_id == Member.id, FreeTime.weekday == day,
+                              FreeTime.start_minute <= minute, FreeTime.end_minute > minute).label("free")
+        stmt = stmt.add_columns(free)
+        order.append(free.desc())
+    if data["building_id"] is not None:
+        order.append((Member.building_id == data["building_id"]).desc())
+    if data["grid_id"] is not None:
+        order.append((Member.grid_id == data["grid_id"]).desc())
+    stmt = (stmt.where(Member.community_id == data["community_id"], Member.status == domain.ACCEPTED)
+            .order_by(*order, Member.id).limit(data["limit"]))
     with store.uow() as uow:
-        session = uow.session
-        if wanted:
-            match = (select(MemberSkill.member_id, func.count().label("skill_match"))
-                     .where(MemberSkill.community_id == data["community_id"], MemberSkill.skill.in_(wanted))
-                     .group_by(MemberSkill.member_id).subquery())
-            stmt = select(Member, match.c.skill_match).join(match, match.c.member_id == Member.id)
-            order = [match.c.skill_match.desc()]
-        else:
-            stmt = select(Member, literal(0).label("skill_match"))
-            order = []
-        is_free = available.label("free") if available is not None else None
-        if is_free is not None:
-            stmt = stmt.add_columns(is_free)
-            order.append(is_free.desc())
-        if data["building_id"] is not None:
-            order.append((Member.building_id == data["building_id"]).desc())
-        if data["grid_id"] is not None:
-            order.append((Member.grid_id == data["grid_id"]).desc())
-        stmt = (stmt.where(Member.community_id == data["community_id"], Member.status == domain.ACCEPTED)
-                .order_by(*order, Member.id).limit(data["limit"]))
-        found = []
-        for row in session.execute(stmt):
-            member = row[0]
-            found.append({"member_id": member.id, "name": member.name, "community_id": member.community_id,
-                          "grid_id": member.grid_id, "building_id": member.building_id,
-                          "skills": list(member.skills or []), "skill_match": row[1],
-                          "available": bool(row[2]) if is_free is not None else True})
-    return schemas.Candidate(many=True).dump(found)
+        found = [{"member_id": row[0], "name": row[1], "community_id": row[2], "grid_id": row[3],
+                  "building_id": row[4], "skills": list(row[5] or []), "skill_match": row[6],
+                  "available": bool(row[7]) if data["at"] is not None else True}
+                 for row in uow.session.execute(stmt)]
+    return CANDIDATES.dump(found)
 
 
 def member_facts(store: Store, member_ids: list[int]) -> list[dict]:

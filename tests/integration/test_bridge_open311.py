@@ -94,7 +94,8 @@ def test_open311_errors_come_in_open311_format(open311):
         {"username": "staff1", "password": demo.DEMO_PASSWORD})["community_id"]
     limited = usecases.create_api_key(open311.store, {"system": "street-desk", "communities": [community]})
     item = open311.get("services.json", jurisdiction_id=community).json()[0]
-    base = {"api_key": DEMO_API_KEY, "jurisdiction_id": community, "service_code": item["service_code"]}
+    base = {"api_key": DEMO_API_KEY, "jurisdiction_id": community, "service_code": item["service_code"],
+            "phone": "13911115555"}
     cases = [
         (open311.get("services.json"), 400, "jurisdiction_id"),
         (open311.get("services.json", jurisdiction_id="abc"), 400, "jurisdiction_id"),
@@ -104,6 +105,7 @@ def test_open311_errors_come_in_open311_format(open311):
         (open311.post("requests.json", {**base, "api_key": "bd_wrong"}), 401, "api_key"),
         (open311.post("requests.json", {**base, "service_code": "99999"}), 404, "服务菜单"),
         (open311.post("requests.json", {**base, "colour": "red"}), 400, "colour"),
+        (open311.post("requests.json", {**base, "phone": ""}), 400, "phone"),
         (open311.post("requests.json", {**base, "api_key": limited["api_key"], "jurisdiction_id": community + 1}),
          403, "无权"),
         (open311.get("requests.json"), 401, "api_key"),

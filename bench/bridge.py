@@ -1,0 +1,183 @@
+"""The bridge under load: AMQP commands in, outcomes out; resends; Open311 POSTs and queries.
+
+Starts what it needs by itself (registration, dispatch, bridge and the gateway as their own
+``cli.serve`` processes, a fresh RabbitMQ vhost, SQLite in a temp dir) so it does not depend on a
+running ``make run``. Last line: the figures as JSON.
+
+    python bench/bridge.py --commands 300 --posts 200 --concurrency 8
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+from kombu import Connection, Exchange, Queue
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from bench.common import percentiles, print_summary  # noqa: E402
+from cli import demo  # noqa: E402
+from common.config import ROOT  # noqa: E402
+from common.migrations import upgrade  # noqa: E402
+from common.topology import declare_all  # noqa: E402
+from services.bridge.demo import DEMO_API_KEY, DEMO_SYSTEM  # noqa: E402
+from tests import support  # noqa: E402
+
+PROCESSES = ("registration", "dispatch", "bridge", "gateway")
+
+
+def start_platform(tmp: Path, vhost: str, port: int):
+    amqp_uri = support.amqp_uri_for(vhost)
+    urls = {name: f"sqlite:///{tmp / (name + '.db')}" for name in PROCESSES if name != "gateway"}
+    for name, url in urls.items():
+        upgrade(name, url)
+    declare_all(amqp_uri, names=("registration", "dispatch", "bridge"))
+    demo.seed(urls, amqp_uri)
+    env = dict(os.environ, AMQP_URI=amqp_uri, GATEWAY_PORT=str(port), BAODAO_DATA_DIR=str(tmp),
+               **{f"{n.upper()}_DATABASE_URL": u for n, u in urls.items()})
+    procs = []
+    for name in PROCESSES:
+        log = open(tmp / f"{name}.log", "w")
+        procs.append(subprocess.Popen([sys.executable, "-m", "cli.serve", name], cwd=ROOT, env=env, stdout=log,
+                                      stderr=subprocess.STDOUT, start_new_session=True))
+    base = f"http://127.0.0.1:{port}"
+    support.wait_for(lambda: _healthy(base), timeout=90, interval=0.5, message="the processes to start")
+    return amqp_uri, base, procs
+
+
+def _healthy(base):
+    try:
+        body = requests.get(f"{base}/health", timeout=3).json()
+        return all(body["checks"].get(n) == "ok" for n in ("registration", "dispatch", "bridge"))
+    except (requests.RequestException, ValueError):
+        return False
+
+
+def run_commands(amqp_uri, community, item_id, count, tag, prefix) -> dict:
+    """Publish ``count`` request.place commands and wait for every answer on baodao.public."""
+    queue = Queue(f"bench-{uuid.uuid4().hex[:6]}", Exchange("baodao.public", type="topic", durable=True),
+                  routing_key="command.*", auto_delete=True)
+    sent_at, latencies, answered = {}, [], set()
+    with Connection(amqp_uri) as conn:
+        channel = conn.channel()
+        bound = queue(channel)
+        bound.declare()
+        producer = conn.Producer()
+        started = time.perf_counter()
+        for n in range(count):
+            command_id = f"{prefix}-{n}"
+            sent_at[command_id] = time.perf_counter()
+            producer.publish({"command_id": command_id, "command_type": "request.place", "version": 1,
+                              "source": DEMO_SYSTEM, "data": {
+                                  "community_id": community, "menu_item_id": item_id, "fields": {"topic": "family"},
+                                  "caller": {"name": "压测来电", "phone": f"139{n:08d}"}}},
+                             exchange="baodao.commands", routing_key="request.place", serializer="json",
+                             delivery_mode=2)
+        deadline = time.monotonic() + 300
+        while len(answered) < count and time.monotonic() < deadline:
+            message = bound.get(no_ack=True)
+            if message is None:
+                time.sleep(0.01)
+                continue
+            data = json.loads(message.body)["data"]
+            if data["command_id"] in sent_at and data["command_id"] not in answered:
+                answered.add(data["command_id"])
+                latencies.append(time.perf_counter() - sent_at[data["command_id"]])
+        elapsed = time.perf_counter() - started
+    return {f"{tag}_count": len(answered), f"{tag}_seconds": round(elapsed, 2),
+            f"{tag}_per_s": round(len(answered) / elapsed, 1),
+            **{f"{tag}_{k}": v for k, v in percentiles(latencies).items() if k != "n"}}
+
+
+def run_posts(base, community, item_id, count, concurrency) -> dict:
+    latencies, errors, lock = [], [], threading.Lock()
+
+    def post(n):
+        started = time.perf_counter()
+        resp = requests.post(f"{base}/open311/v2/requests.json", timeout=30, data={
+            "api_key": DEMO_API_KEY, "jurisdiction_id": community, "service_code": item_id, "last_name": "压",
+            "first_name": "测", "phone": f"137{n:08d}", "attribute[topic]": "family"})
+        with lock:
+            (latencies if resp.status_code == 201 else errors).append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(post, range(count)))
+    elapsed = time.perf_counter() - started
+    return {"open311_posts": count, "open311_post_errors": len(errors),
+            "open311_posts_per_s": round(count / elapsed, 1),
+            **{f"open311_post_{k}": v for k, v in percentiles(latencies).items() if k != "n"}}
+
+
+def peak_memory_mb(procs) -> dict:
+    """VmHWM of the processes this benchmark started (others may be running on the machine)."""
+    found = {}
+    for name, proc in zip(PROCESSES, procs, strict=True):
+        try:
+            with open(f"/proc/{proc.pid}/status") as f:
+                found[name] = next(round(int(line.split()[1]) / 1024, 1) for line in f if line.startswith("VmHWM:"))
+        except (OSError, StopIteration):
+            pass
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--commands", type=int, default=300)
+    parser.add_argument("--posts", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    args = parser.parse_args()
+
+    vhost = f"baodao-bench-{uuid.uuid4().hex[:8]}"
+    support.create_vhost(vhost)
+    tmp = Path(tempfile.mkdtemp(prefix="baodao-bench-bridge-"))
+    procs = []
+    try:
+        amqp_uri, base, procs = start_platform(tmp, vhost, support.free_port())
+        community = requests.post(f"{base}/api/auth/login", json={"username": "staff1", "password": "demo1234"},
+                                  timeout=10).json()["user"]["community_id"]
+        services = requests.get(f"{base}/open311/v2/services.json", params={"jurisdiction_id": community},
+                                timeout=10).json()
+        item_id = int(next(s for s in services if s["service_name"] == "法律咨询")["service_code"])
+        figures = {"commands": args.commands, "posts": args.posts, "concurrency": args.concurrency}
+        figures.update(run_commands(amqp_uri, community, item_id, args.commands, "command", "bench"))
+        print(f"命令（request.place）：{figures['command_per_s']} 条/秒，p50 {figures['command_p50_ms']} ms，"
+              f"p95 {figures['command_p95_ms']} ms（自发送到收到结果，含排队）")
+        figures.update(run_commands(amqp_uri, community, item_id, args.commands, "resend", "bench"))
+        print(f"重发（幂等，什么也不做）：{figures['resend_per_s']} 条/秒")
+        figures.update(run_posts(base, community, item_id, args.posts, args.concurrency))
+        print(f"Open311 POST：{figures['open311_posts_per_s']} 个/秒，p50 {figures['open311_post_p50_ms']} ms，"
+              f"p95 {figures['open311_post_p95_ms']} ms，错误 {figures['open311_post_errors']}")
+        started = time.perf_counter()
+        listed = requests.get(f"{base}/open311/v2/requests.json", timeout=60,
+                              params={"api_key": DEMO_API_KEY, "jurisdiction_id": community}).json()
+        figures["open311_list_ms"] = round((time.perf_counter() - started) * 1000, 1)
+        figures["open311_list_count"] = len(listed)
+        print(f"Open311 GET requests.json：{len(listed)} 条，用时 {figures['open311_list_ms']} ms")
+        figures["peak_memory_mb"] = peak_memory_mb(procs)
+        print(f"各进程内存峰值（MB）：{figures['peak_memory_mb']}")
+        print_summary(figures)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        support.delete_vhost(vhost)
+
+
+if __name__ == "__main__":
+    main()
