@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from kombu import Exchange
+from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.extensions import DependencyProvider
 from sqlalchemy import (
@@ -152,6 +153,23 @@ class UnitOfWork:
         )
         self._pending.append(payload)
         return payload
+
+    def emit_many(self, event_type: str, items: list[dict]) -> list[dict]:
+        """``emit`` for a batch (a roster import): one schema instance, one multi-row outbox insert."""
+        schema = contracts.EVENT_TYPES[event_type]()
+        payloads = []
+        for data in items:
+            errors = schema.validate(data)
+            if errors:
+                raise ValidationError(errors)
+            payloads.append(envelope(self._store.source, event_type, schema.dump(data)))
+        if payloads:
+            now = utcnow()
+            self.session.execute(insert(self._store.outbox), [
+                {"event_id": p["event_id"], "event_type": event_type, "created_at": now,
+                 "payload": json.dumps(p, ensure_ascii=False)} for p in payloads])
+        self._pending.extend(payloads)
+        return payloads
 
     def claim_message(self, message_id: str, handler: str) -> bool:
         """Record that ``handler`` is consuming ``message_id``; False if it already did.

@@ -1484,12 +1484,11 @@ def _create_imported(session, uow, actor, rows, now, year, tick):
                               (Commitment, commitments), (RegistrationHistory, history)):
             if values:
                 session.execute(insert(table), values)
-        for p, m in zip(places, members, strict=True):
-            uow.emit("member.accepted", {
-                "member_id": m["id"], "name": m["name"], "community_id": m["community_id"],
-                "street_id": p.get("street_id"), "district_id": p.get("district_id"), "grid_id": m["grid_id"],
-                "building_id": m["building_id"], "work_unit_id": m["work_unit_id"], "e_branch_id": None,
-                "skills": m["skills"]})
+        uow.emit_many("member.accepted", [{
+            "member_id": m["id"], "name": m["name"], "community_id": m["community_id"],
+            "street_id": p.get("street_id"), "district_id": p.get("district_id"), "grid_id": m["grid_id"],
+            "building_id": m["building_id"], "work_unit_id": m["work_unit_id"], "e_branch_id": None,
+            "skills": m["skills"]} for p, m in zip(places, members, strict=True)])
         tick(len(chunk))
 
 
