@@ -45,13 +45,20 @@ def load_event(body, expected_type: str | None = None) -> dict:
     return envelope
 
 
-def dump_event(event_type: str, data: dict) -> dict:
+def dump_events(event_type: str, items: list[dict]) -> list[dict]:
     """Validate and serialise outgoing event data; a publisher bug fails loudly, at the source."""
     schema = EVENT_TYPES[event_type]()
-    errors = schema.validate(data)
-    if errors:
-        raise ValidationError(errors)
-    return schema.dump(data)
+    dumped = []
+    for data in items:
+        errors = schema.validate(data)
+        if errors:
+            raise ValidationError(errors)
+        dumped.append(schema.dump(data))
+    return dumped
+
+
+def dump_event(event_type: str, data: dict) -> dict:
+    return dump_events(event_type, [data])[0]
 
 
 # register every publisher's contracts
