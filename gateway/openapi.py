@@ -14,6 +14,7 @@ TAGS = [
     ("activities", "志愿活动与主题党日"),
     ("scoring", "积分、星级与季度评价"),
     ("notifications", "消息与通知"),
+    ("open311", "Open311 GeoReport v2：供 12345 热线等外部系统使用"),
     ("system", "运行状态与接口文档"),
 ]
 
