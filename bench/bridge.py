@@ -7,60 +7,25 @@ running ``make run``. Last line: the figures as JSON.
     python bench/bridge.py --commands 300 --posts 200 --concurrency 8
 """
 
-import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 from kombu import Connection, Exchange, Queue
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import percentiles, print_summary  # noqa: E402
+from bench.common import argparser, login, peak_memory_mb, percentiles, platform, print_summary  # noqa: E402
 from cli import demo  # noqa: E402
-from common.config import ROOT  # noqa: E402
-from common.migrations import upgrade  # noqa: E402
-from common.topology import declare_all  # noqa: E402
 from services.bridge.demo import DEMO_API_KEY, DEMO_SYSTEM  # noqa: E402
-from tests import support  # noqa: E402
 
 PROCESSES = ("registration", "dispatch", "bridge", "gateway")
-
-
-def start_platform(tmp: Path, vhost: str, port: int):
-    amqp_uri = support.amqp_uri_for(vhost)
-    urls = {name: f"sqlite:///{tmp / (name + '.db')}" for name in PROCESSES if name != "gateway"}
-    for name, url in urls.items():
-        upgrade(name, url)
-    declare_all(amqp_uri, names=("registration", "dispatch", "bridge"))
-    demo.seed(urls, amqp_uri)
-    env = dict(os.environ, AMQP_URI=amqp_uri, GATEWAY_PORT=str(port), BAODAO_DATA_DIR=str(tmp),
-               **{f"{n.upper()}_DATABASE_URL": u for n, u in urls.items()})
-    procs = []
-    for name in PROCESSES:
-        log = open(tmp / f"{name}.log", "w")
-        procs.append(subprocess.Popen([sys.executable, "-m", "cli.serve", name], cwd=ROOT, env=env, stdout=log,
-                                      stderr=subprocess.STDOUT, start_new_session=True))
-    base = f"http://127.0.0.1:{port}"
-    support.wait_for(lambda: _healthy(base), timeout=90, interval=0.5, message="the processes to start")
-    return amqp_uri, base, procs
-
-
-def _healthy(base):
-    try:
-        body = requests.get(f"{base}/health", timeout=3).json()
-        return all(body["checks"].get(n) == "ok" for n in ("registration", "dispatch", "bridge"))
-    except (requests.RequestException, ValueError):
-        return False
 
 
 def run_commands(amqp_uri, community, item_id, count, tag, prefix) -> dict:
@@ -119,33 +84,17 @@ def run_posts(base, community, item_id, count, concurrency) -> dict:
             **{f"open311_post_{k}": v for k, v in percentiles(latencies).items() if k != "n"}}
 
 
-def peak_memory_mb(procs) -> dict:
-    """VmHWM of the processes this benchmark started (others may be running on the machine)."""
-    found = {}
-    for name, proc in zip(PROCESSES, procs, strict=True):
-        try:
-            with open(f"/proc/{proc.pid}/status") as f:
-                found[name] = next(round(int(line.split()[1]) / 1024, 1) for line in f if line.startswith("VmHWM:"))
-        except (OSError, StopIteration):
-            pass
-    return found
-
-
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparser(__doc__)
     parser.add_argument("--commands", type=int, default=300)
     parser.add_argument("--posts", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=8)
     args = parser.parse_args()
 
-    vhost = f"baodao-bench-{uuid.uuid4().hex[:8]}"
-    support.create_vhost(vhost)
-    tmp = Path(tempfile.mkdtemp(prefix="baodao-bench-bridge-"))
-    procs = []
-    try:
-        amqp_uri, base, procs = start_platform(tmp, vhost, support.free_port())
-        community = requests.post(f"{base}/api/auth/login", json={"username": "staff1", "password": "demo1234"},
-                                  timeout=10).json()["user"]["community_id"]
+    with tempfile.TemporaryDirectory(prefix="baodao-bench-bridge-") as tmp, \
+            platform(tmp, services=PROCESSES, prepare=lambda p: demo.seed(p.urls, p.amqp_uri)) as p:
+        base, amqp_uri = p.base_url, p.amqp_uri
+        community = login(base, "staff1")[1]["community_id"]
         services = requests.get(f"{base}/open311/v2/services.json", params={"jurisdiction_id": community},
                                 timeout=10).json()
         item_id = int(next(s for s in services if s["service_name"] == "法律咨询")["service_code"])
@@ -164,19 +113,9 @@ def main():
         figures["open311_list_ms"] = round((time.perf_counter() - started) * 1000, 1)
         figures["open311_list_count"] = len(listed)
         print(f"Open311 GET requests.json：{len(listed)} 条，用时 {figures['open311_list_ms']} ms")
-        figures["peak_memory_mb"] = peak_memory_mb(procs)
+        figures["peak_memory_mb"] = peak_memory_mb(p.processes)[0]
         print(f"各进程内存峰值（MB）：{figures['peak_memory_mb']}")
         print_summary(figures)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        support.delete_vhost(vhost)
 
 
 if __name__ == "__main__":

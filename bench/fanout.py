@@ -16,15 +16,14 @@ import eventlet  # noqa: E402
 
 eventlet.monkey_patch()
 
-import argparse  # noqa: E402
 import os  # noqa: E402
-import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import uuid  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -32,11 +31,9 @@ from kombu import Connection, Exchange, Queue  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.common import percentiles, print_summary  # noqa: E402
-from common.config import ROOT, nameko_config  # noqa: E402
+from bench.common import argparser, peak_memory_mb, percentiles, platform, print_summary  # noqa: E402
+from common.config import nameko_config  # noqa: E402
 from common.db import EventPublisher, Store, envelope  # noqa: E402
-from common.migrations import upgrade  # noqa: E402
-from common.topology import declare_all  # noqa: E402
 from services.registration import demo as registration_demo  # noqa: E402
 from services.registration import usecases as registration  # noqa: E402
 from services.registration.domain import id_number_check_char  # noqa: E402
@@ -45,17 +42,6 @@ from tests import support  # noqa: E402
 
 SYSTEM = {"user_id": None, "role": "system"}
 NOTICE = {"title": "关于参加周末环境整治的通知", "body": "请本街道在职党员周六上午到社区报到。"}
-
-
-def vm_hwm_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        return None
-    return None
 
 
 def seed_members(url: str, amqp_uri: str, members: int) -> dict:
@@ -103,7 +89,8 @@ server.serve_forever(poll_interval=0.05)
 """
 
 
-def start_receiver(delay: float, tmp: str):
+@contextmanager
+def receiver(delay: float, tmp: str):
     """A slow (/slow) and a fast (/fast) webhook receiver in their own plain-threaded process."""
     port, hits = support.free_port(), os.path.join(tmp, "hits.txt")
     open(hits, "w").close()
@@ -113,7 +100,11 @@ def start_receiver(delay: float, tmp: str):
         with open(hits) as f:
             return sum(1 for line in f if line.strip() == path)
 
-    return proc, f"http://127.0.0.1:{port}", count
+    try:
+        yield f"http://127.0.0.1:{port}", count
+    finally:
+        proc.terminate()
+        proc.wait()
 
 
 def raw_publish(amqp_uri: str, count: int) -> dict:
@@ -139,37 +130,26 @@ def raw_publish(amqp_uri: str, count: int) -> dict:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparser(__doc__)
     parser.add_argument("--members", type=int, default=10000)
     parser.add_argument("--events", type=int, default=100, help="new needs posted to two receivers")
     parser.add_argument("--slow-seconds", type=float, default=1.0)
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="bench-fanout-")
-    vhost = f"baodao-bench-{uuid.uuid4().hex[:8]}"
-    support.create_vhost(vhost)
-    amqp_uri = support.amqp_uri_for(vhost)
-    urls = {name: f"sqlite:///{tmp}/{name}.db" for name in ("registration", "notify")}
-    procs = []
     figures = {"members": args.members}
-    try:
-        for name, url in urls.items():
-            upgrade(name, url)
-        declare_all(amqp_uri, names=("notify",))
+    context = {}
+
+    def prepare(p):  # the roster before the services start: they begin with its events queued
         started = time.perf_counter()
-        context = seed_members(urls["registration"], amqp_uri, args.members)
+        context.update(seed_members(p.urls["registration"], p.amqp_uri, args.members))
         figures["roster_import_s"] = round(time.perf_counter() - started, 2)
-        env = dict(os.environ, AMQP_URI=amqp_uri, BAODAO_DATA_DIR=tmp, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
-                   REGISTRATION_DATABASE_URL=urls["registration"], NOTIFY_DATABASE_URL=urls["notify"],
-                   NOTIFY_HTTP_TIMEOUT="5")
-        log = open(os.path.join(tmp, "services.log"), "w")
-        for name in ("registration", "notify"):
-            procs.append(subprocess.Popen([sys.executable, "-m", "cli.serve", name], cwd=ROOT, env=env,
-                                          stdout=log, stderr=subprocess.STDOUT))
+
+    with tempfile.TemporaryDirectory(prefix="bench-fanout-") as tmp, \
+            platform(tmp, services=("registration", "notify"), prepare=prepare,
+                     extra_env={"LOG_LEVEL": "WARNING", "NOTIFY_HTTP_TIMEOUT": "5"}) as p:
+        amqp_uri = p.amqp_uri
         config = nameko_config(AMQP_URI=amqp_uri)
         with ClusterRpcProxy(config) as rpc:
-            support.wait_for(lambda: _pings(rpc), timeout=60, interval=0.5, message="the services")
-
             # 1. one notice to every member of the street, through the in-app channel
             latencies, stop = [], threading.Event()
 
@@ -211,58 +191,38 @@ def main():
                   f"ratio {figures['ratio_fanout_to_raw_publish']} / {figures['ratio_fanout_to_raw_publish_consume']}")
 
             # 3. webhooks: one receiver slow, one fast; the fast one must not wait for the slow one
-            receiver, base, count = start_receiver(args.slow_seconds, tmp)
-            procs.append(receiver)
-            community = context["community_ids"][0]
-            rpc.notify.set_channel(SYSTEM, {"community_id": community, "channel": "wecom",
-                                            "config": {"url": f"{base}/slow"}})
-            rpc.notify.set_channel(SYSTEM, {"community_id": community, "channel": "webhook",
-                                            "config": {"url": f"{base}/fast", "secret": "bench"}})
-            publisher = EventPublisher(amqp_uri, "dispatch")
-            started = time.monotonic()
-            for i in range(args.events):
-                publisher.publish(envelope("dispatch", "request.submitted", {
-                    "request_id": i + 1, "community_id": community, "menu_item_id": 1, "title": "法律咨询",
-                    "state": "submitted"}))
-            support.wait_for(lambda: count("fast") >= args.events, timeout=600, interval=0.1, message="fast hooks")
-            fast_done = time.monotonic() - started
-            slow_at_fast_done = count("slow")
-            support.wait_for(lambda: count("slow") >= args.events, timeout=900, interval=0.2, message="slow hooks")
-            slow_done = time.monotonic() - started
-            engine = create_engine(urls["notify"])
-            with engine.connect() as conn:
-                statuses = dict(conn.execute(text("SELECT status, count(*) FROM deliveries GROUP BY status")).all())
-            engine.dispose()
-            figures["webhooks"] = {"events": args.events, "slow_receiver_s": args.slow_seconds,
-                                   "fast_all_sent_s": round(fast_done, 2), "slow_all_sent_s": round(slow_done, 2),
-                                   "slow_sent_when_fast_done": slow_at_fast_done,
-                                   "fast_per_s": round(args.events / fast_done, 1), "delivery_statuses": statuses}
-            print(f"webhooks: {args.events} 条到快接收方用时 {fast_done:.2f} s"
-                  f"（此时慢接收方仅收到 {slow_at_fast_done} 条）；"
-                  f"慢接收方（每条 {args.slow_seconds}s）全部收到用时 {slow_done:.2f} s；状态 {statuses}")
-        figures["peak_memory_mb"] = {"registration": vm_hwm_mb(procs[0].pid), "notify": vm_hwm_mb(procs[1].pid),
-                                     "bench": vm_hwm_mb(os.getpid())}
+            with receiver(args.slow_seconds, tmp) as (base, count):
+                community = context["community_ids"][0]
+                rpc.notify.set_channel(SYSTEM, {"community_id": community, "channel": "wecom",
+                                                "config": {"url": f"{base}/slow"}})
+                rpc.notify.set_channel(SYSTEM, {"community_id": community, "channel": "webhook",
+                                                "config": {"url": f"{base}/fast", "secret": "bench"}})
+                publisher = EventPublisher(amqp_uri, "dispatch")
+                started = time.monotonic()
+                for i in range(args.events):
+                    publisher.publish(envelope("dispatch", "request.submitted", {
+                        "request_id": i + 1, "community_id": community, "menu_item_id": 1, "title": "法律咨询",
+                        "state": "submitted"}))
+                support.wait_for(lambda: count("fast") >= args.events, timeout=600, interval=0.1, message="fast hooks")
+                fast_done = time.monotonic() - started
+                slow_at_fast_done = count("slow")
+                support.wait_for(lambda: count("slow") >= args.events, timeout=900, interval=0.2, message="slow hooks")
+                slow_done = time.monotonic() - started
+                engine = create_engine(p.urls["notify"])
+                with engine.connect() as conn:
+                    statuses = dict(conn.execute(text("SELECT status, count(*) FROM deliveries GROUP BY status")).all())
+                engine.dispose()
+                figures["webhooks"] = {"events": args.events, "slow_receiver_s": args.slow_seconds,
+                                       "fast_all_sent_s": round(fast_done, 2), "slow_all_sent_s": round(slow_done, 2),
+                                       "slow_sent_when_fast_done": slow_at_fast_done,
+                                       "fast_per_s": round(args.events / fast_done, 1), "delivery_statuses": statuses}
+                print(f"webhooks: {args.events} 条到快接收方用时 {fast_done:.2f} s"
+                      f"（此时慢接收方仅收到 {slow_at_fast_done} 条）；"
+                      f"慢接收方（每条 {args.slow_seconds}s）全部收到用时 {slow_done:.2f} s；状态 {statuses}")
+        services, own = peak_memory_mb(p.processes)
+        figures["peak_memory_mb"] = {**services, "bench": own}
         print(f"峰值内存（MB）：{figures['peak_memory_mb']}")
-    finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        support.delete_vhost(vhost)
-        shutil.rmtree(tmp, ignore_errors=True)
     print_summary(figures)
-
-
-def _pings(rpc) -> bool:
-    try:
-        rpc.registration.ping()
-        rpc.notify.ping()
-        return True
-    except Exception:
-        return False
 
 
 if __name__ == "__main__":

@@ -14,11 +14,8 @@
 Needs RabbitMQ with its management plugin (for the vhost). Last line: the figures as JSON.
 """
 
-import argparse
 import os
 import random
-import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,10 +30,9 @@ eventlet.monkey_patch()
 
 from sqlalchemy import text  # noqa: E402
 
-from bench.common import peak_memory_mb, print_summary  # noqa: E402
+from bench.common import argparser, peak_memory_mb, platform, print_summary  # noqa: E402
 from common.db import EventPublisher, Store, envelope  # noqa: E402
 from common.migrations import upgrade  # noqa: E402
-from common.topology import declare_all  # noqa: E402
 from services.scoring import quarters  # noqa: E402
 from services.scoring.models import Base, LedgerEntry, MemberView  # noqa: E402
 from tests import support  # noqa: E402
@@ -87,65 +83,54 @@ def bench_close(url: str, members: int, entries: int) -> dict:
 
 
 def bench_ingest(url: str, events: int, duplicates: float, members: int, tmp: str) -> dict:
-    vhost = f"bench-scoring-{uuid.uuid4().hex[:8]}"
-    support.create_vhost(vhost)
-    amqp = support.amqp_uri_for(vhost)
-    upgrade("scoring", url)
-    declare_all(amqp, names=["scoring"])
-    env = dict(os.environ, AMQP_URI=amqp, SCORING_DATABASE_URL=url, BAODAO_DATA_DIR=tmp, LOG_LEVEL="WARNING")
-    log = open(os.path.join(tmp, "scoring.log"), "w")
-    proc = subprocess.Popen([sys.executable, "-m", "cli.serve", "scoring"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    store = Store(Base.metadata, "scoring", url, amqp)
-    try:
-        registration = EventPublisher(amqp, "registration")
-        for m in range(1, members + 1):
-            registration.publish(envelope("registration", "member.accepted",
-                                          {"member_id": m, "name": f"党员{m}", "community_id": 1 + m % 9}))
-        support.wait_for(lambda: _count(store, "members") == members, timeout=120, message="members known")
-        publisher = EventPublisher(amqp, "activities")
-        rng = random.Random(11)
-        expected: dict[int, int] = {}
-        sent, repeats = [], int(events * duplicates)
-        started = time.perf_counter()
-        for i in range(events - repeats):
-            member = 1 + i % members
-            hours = rng.choice((1, 2, 3))
-            event = envelope("activities", "activity.attended", {
-                "activity_id": i + 1, "community_id": 1, "title": "巡逻", "starts_at": "2026-11-01T09:00:00+08:00",
-                "ends_at": "2026-11-01T12:00:00+08:00", "member_id": member, "hours": hours})
-            publisher.publish(event)
-            sent.append(event)
-            expected[member] = expected.get(member, 0) + hours * 2
-        for j in range(repeats):
-            event = sent[rng.randrange(len(sent))]
-            # half the very same message (inbox), half the same fact in a new message (ledger key)
-            publisher.publish(event if j % 2 else {**event, "event_id": str(uuid.uuid4())})
-        publish_s = time.perf_counter() - started
-        unique = len(sent)
-        support.wait_for(lambda: _count(store, "ledger") >= unique, timeout=3600, interval=0.5,
-                         message="every entry on the ledger")
-        support.wait_queues_idle(vhost, timeout=600)
-        elapsed = time.perf_counter() - started
-        with store.engine.connect() as conn:
-            balances = dict(conn.execute(text("SELECT member_id, SUM(points) FROM ledger GROUP BY member_id")).all())
-            entries = conn.execute(text("SELECT COUNT(*) FROM ledger")).scalar()
-        wrong = sum(1 for m, pts in expected.items() if balances.get(m) != pts)
-        memory = peak_memory_mb()
-        return {"events": events, "duplicates": repeats, "unique": unique, "ledger_entries": entries,
-                "publish_s": round(publish_s, 2), "ingest_s": round(elapsed, 2),
-                "entries_per_s": round(unique / elapsed, 1), "messages_per_s": round(events / elapsed, 1),
-                "balances_checked": len(expected), "balances_wrong": wrong,
-                "scoring_peak_mb": memory.get("scoring")}
-    finally:
-        proc.terminate()
+    with platform(tmp, services=["scoring"], urls={"scoring": url}, extra_env={"LOG_LEVEL": "WARNING"}) as p:
+        store = Store(Base.metadata, "scoring", url, p.amqp_uri)
         try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        store.dispose()
-        support.delete_vhost(vhost)
+            return _ingest(p, store, events, duplicates, members)
+        finally:
+            store.dispose()
+
+
+def _ingest(p, store: Store, events: int, duplicates: float, members: int) -> dict:
+    registration = EventPublisher(p.amqp_uri, "registration")
+    for m in range(1, members + 1):
+        registration.publish(envelope("registration", "member.accepted",
+                                      {"member_id": m, "name": f"党员{m}", "community_id": 1 + m % 9}))
+    support.wait_for(lambda: _count(store, "members") == members, timeout=120, message="members known")
+    publisher = EventPublisher(p.amqp_uri, "activities")
+    rng = random.Random(11)
+    expected: dict[int, int] = {}
+    sent, repeats = [], int(events * duplicates)
+    started = time.perf_counter()
+    for i in range(events - repeats):
+        member = 1 + i % members
+        hours = rng.choice((1, 2, 3))
+        event = envelope("activities", "activity.attended", {
+            "activity_id": i + 1, "community_id": 1, "title": "巡逻", "starts_at": "2026-11-01T09:00:00+08:00",
+            "ends_at": "2026-11-01T12:00:00+08:00", "member_id": member, "hours": hours})
+        publisher.publish(event)
+        sent.append(event)
+        expected[member] = expected.get(member, 0) + hours * 2
+    for j in range(repeats):
+        event = sent[rng.randrange(len(sent))]
+        # half the very same message (inbox), half the same fact in a new message (ledger key)
+        publisher.publish(event if j % 2 else {**event, "event_id": str(uuid.uuid4())})
+    publish_s = time.perf_counter() - started
+    unique = len(sent)
+    support.wait_for(lambda: _count(store, "ledger") >= unique, timeout=3600, interval=0.5,
+                     message="every entry on the ledger")
+    support.wait_queues_idle(p.vhost, timeout=600)
+    elapsed = time.perf_counter() - started
+    with store.engine.connect() as conn:
+        balances = dict(conn.execute(text("SELECT member_id, SUM(points) FROM ledger GROUP BY member_id")).all())
+        entries = conn.execute(text("SELECT COUNT(*) FROM ledger")).scalar()
+    wrong = sum(1 for m, pts in expected.items() if balances.get(m) != pts)
+    memory, _ = peak_memory_mb(p.processes)
+    return {"events": events, "duplicates": repeats, "unique": unique, "ledger_entries": entries,
+            "publish_s": round(publish_s, 2), "ingest_s": round(elapsed, 2),
+            "entries_per_s": round(unique / elapsed, 1), "messages_per_s": round(events / elapsed, 1),
+            "balances_checked": len(expected), "balances_wrong": wrong,
+            "scoring_peak_mb": memory.get("scoring")}
 
 
 def _count(store: Store, table: str) -> int:
@@ -160,7 +145,7 @@ def _fresh_url(base: str | None, tmp: str, name: str) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparser(__doc__)
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--entries", type=int, default=200_000)
     parser.add_argument("--events", type=int, default=50_000)
@@ -191,7 +176,7 @@ def main():
             for url in made:
                 if url.startswith("postgresql"):
                     support.drop_pg_database(url)
-    figures["bench_peak_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    figures["bench_peak_mb"] = peak_memory_mb()[1]
     print_summary(figures)
 
 

@@ -11,11 +11,8 @@ its management plugin (events go to a throwaway vhost); SQLite in a temp dir unl
     python bench/roster_import.py --members 10000 --communities 39 --queries 300
 """
 
-import argparse
 import os
 import random
-import resource
-import shutil
 import sys
 import tempfile
 import time
@@ -29,7 +26,7 @@ warnings.filterwarnings("ignore")
 
 from sqlalchemy import insert  # noqa: E402
 
-from bench.common import percentiles, print_summary  # noqa: E402
+from bench.common import argparser, peak_memory_mb, percentiles, print_summary, vhost  # noqa: E402
 from common.db import Store  # noqa: E402
 from common.migrations import upgrade  # noqa: E402
 from services.registration import domain, usecases  # noqa: E402
@@ -106,7 +103,7 @@ def raw_bulk_insert(store, rows, tree_ids) -> float:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparser(__doc__)
     parser.add_argument("--members", type=int, default=10000)
     parser.add_argument("--communities", type=int, default=39)
     parser.add_argument("--grids", type=int, default=3)
@@ -115,92 +112,87 @@ def main():
                         help="run on two fresh PostgreSQL databases (TEST_PG_DSN) instead of SQLite")
     args = parser.parse_args()
 
-    tmp = tempfile.mkdtemp(prefix="bench-roster-")
-    vhost = f"bench-roster-{uuid.uuid4().hex[:8]}"
-    support.create_vhost(vhost)
-    amqp = support.amqp_uri_for(vhost)
-    made = []
+    with tempfile.TemporaryDirectory(prefix="bench-roster-") as tmp, vhost() as events:
+        amqp, made = support.amqp_uri_for(events), []  # the import's events go to a throwaway vhost
 
-    def new_db(name):
-        if args.postgres:
-            url = support.create_pg_database(f"bench_{name}_{uuid.uuid4().hex[:8]}")
-            made.append(url)
-            return url
-        return f"sqlite:///{tmp}/{name}.db"
+        def new_db(name):
+            if args.postgres:
+                url = support.create_pg_database(f"bench_{name}_{uuid.uuid4().hex[:8]}")
+                made.append(url)
+                return url
+            return f"sqlite:///{tmp}/{name}.db"
 
-    try:
-        ours_url, raw_url = new_db("ours"), new_db("raw")
-        for url in (ours_url, raw_url):
-            upgrade("registration", url)
-        ours, raw = Store(Base.metadata, "registration", ours_url, amqp), Store(Base.metadata, "registration", raw_url,
-                                                                                amqp)
-        tree = make_tree(ours, args.communities, args.grids)
-        make_tree(raw, args.communities, args.grids)
-        rng = random.Random(42)
-        rows = make_rows(args.members, tree, rng)
-        system = {"user_id": None, "role": "system"}
-        print(f"roster: {len(rows)} members in {args.communities} communities ({ours.engine.dialect.name})")
+        try:
+            ours_url, raw_url = new_db("ours"), new_db("raw")
+            for url in (ours_url, raw_url):
+                upgrade("registration", url)
+            ours, raw = (Store(Base.metadata, "registration", url, amqp) for url in (ours_url, raw_url))
+            tree = make_tree(ours, args.communities, args.grids)
+            make_tree(raw, args.communities, args.grids)
+            rng = random.Random(42)
+            rows = make_rows(args.members, tree, rng)
+            system = {"user_id": None, "role": "system"}
+            print(f"roster: {len(rows)} members in {args.communities} communities ({ours.engine.dialect.name})")
 
-        publishing = []
-        publish = ours.publish_committed
+            publishing = []
+            publish = ours.publish_committed
 
-        def timed_publish(payloads):  # how much of the import is publishing the events after commit
-            t0 = time.perf_counter()
-            publish(payloads)
-            publishing.append(time.perf_counter() - t0)
+            def timed_publish(payloads):  # how much of the import is publishing the events after commit
+                t0 = time.perf_counter()
+                publish(payloads)
+                publishing.append(time.perf_counter() - t0)
 
-        ours.publish_committed = timed_publish
-        started = time.perf_counter()
-        result = usecases.import_roster(ours, system, {"rows": rows, "source": "bench"})
-        import_s = time.perf_counter() - started
-        publish_s = sum(publishing)
-        assert result["created"] == len(rows) and not result["errors"], result["errors"][:3]
-        started = time.perf_counter()
-        again = usecases.import_roster(ours, system, {"rows": rows, "source": "bench"})
-        reimport_s = time.perf_counter() - started
-        assert again["unchanged"] == len(rows), again
+            ours.publish_committed = timed_publish
+            started = time.perf_counter()
+            result = usecases.import_roster(ours, system, {"rows": rows, "source": "bench"})
+            import_s = time.perf_counter() - started
+            publish_s = sum(publishing)
+            assert result["created"] == len(rows) and not result["errors"], result["errors"][:3]
+            started = time.perf_counter()
+            again = usecases.import_roster(ours, system, {"rows": rows, "source": "bench"})
+            reimport_s = time.perf_counter() - started
+            assert again["unchanged"] == len(rows), again
 
-        with raw.uow() as uow:
-            tree_ids = {u.name: u.id for u in uow.session.query(OrgUnit).filter(OrgUnit.kind == "community")}
-        raw_s = raw_bulk_insert(raw, rows, tree_ids)
-        ours_rate, raw_rate = len(rows) / import_s, len(rows) / raw_s
-        print(f"import (checks, hashing, skills/posts/free time, history, {len(rows)} events): "
-              f"{import_s:.2f}s = {ours_rate:,.0f} rows/s (of which publishing the events after commit, "
-              f"one broker confirm each: {publish_s:.2f}s)")
-        print(f"re-import of the same file (nothing changes): {reimport_s:.2f}s = {len(rows) / reimport_s:,.0f} rows/s")
-        print(f"raw Core bulk insert (users + members + skills): {raw_s:.2f}s = {raw_rate:,.0f} rows/s")
-        ratio = round(ours_rate / raw_rate, 3)
-        print(f"ratio (import rows/s ÷ raw rows/s): {ratio}")
+            with raw.uow() as uow:
+                tree_ids = {u.name: u.id for u in uow.session.query(OrgUnit).filter(OrgUnit.kind == "community")}
+            raw_s = raw_bulk_insert(raw, rows, tree_ids)
+            ours_rate, raw_rate = len(rows) / import_s, len(rows) / raw_s
+            print(f"import (checks, hashing, skills/posts/free time, history, {len(rows)} events): "
+                  f"{import_s:.2f}s = {ours_rate:,.0f} rows/s (of which publishing the events after commit, "
+                  f"one broker confirm each: {publish_s:.2f}s)")
+            print(f"re-import of the same file (nothing changes): {reimport_s:.2f}s = "
+                  f"{len(rows) / reimport_s:,.0f} rows/s")
+            print(f"raw Core bulk insert (users + members + skills): {raw_s:.2f}s = {raw_rate:,.0f} rows/s")
+            ratio = round(ours_rate / raw_rate, 3)
+            print(f"ratio (import rows/s ÷ raw rows/s): {ratio}")
 
-        with ours.uow() as uow:
-            community_ids = [u.id for u in uow.session.query(OrgUnit).filter(OrgUnit.kind == "community")]
-        samples = []
-        for _ in range(args.queries):
-            query = {"community_id": rng.choice(community_ids), "skills": rng.sample(SKILLS, 2),
-                     "at": f"2026-11-{rng.randint(21, 27)}T{rng.randint(8, 21):02d}:30:00+08:00",
-                     "limit": 20}
-            t0 = time.perf_counter()
-            found = usecases.find_candidates(ours, query)
-            samples.append(time.perf_counter() - t0)
-            assert found
-        candidates = percentiles(samples)
-        print(f"candidates query ({len(rows) // args.communities} members a community, skills + availability, "
-              f"top 20): p50 {candidates['p50_ms']} ms, p95 {candidates['p95_ms']} ms")
-        peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        print(f"peak resident memory of this process: {peak} MB")
-        print_summary({"bench": "roster_import", "database": ours.engine.dialect.name, "members": len(rows),
-                       "communities": args.communities, "import_seconds": round(import_s, 3),
-                       "import_rows_per_s": round(ours_rate, 1), "import_publish_seconds": round(publish_s, 3),
-                       "reimport_seconds": round(reimport_s, 3),
-                       "raw_core_seconds": round(raw_s, 3), "raw_core_rows_per_s": round(raw_rate, 1),
-                       "ratio_import_vs_raw": ratio, "candidates": candidates, "peak_rss_mb": peak})
-        ours.dispose()
-        raw.dispose()
-    finally:
-        support.delete_vhost(vhost)
-        for url in made:
-            support.drop_pg_database(url)
-        shutil.rmtree(tmp, ignore_errors=True)
+            with ours.uow() as uow:
+                community_ids = [u.id for u in uow.session.query(OrgUnit).filter(OrgUnit.kind == "community")]
+            samples = []
+            for _ in range(args.queries):
+                query = {"community_id": rng.choice(community_ids), "skills": rng.sample(SKILLS, 2),
+                         "at": f"2026-11-{rng.randint(21, 27)}T{rng.randint(8, 21):02d}:30:00+08:00",
+                         "limit": 20}
+                t0 = time.perf_counter()
+                found = usecases.find_candidates(ours, query)
+                samples.append(time.perf_counter() - t0)
+                assert found
+            candidates = percentiles(samples)
+            print(f"candidates query ({len(rows) // args.communities} members a community, skills + availability, "
+                  f"top 20): p50 {candidates['p50_ms']} ms, p95 {candidates['p95_ms']} ms")
+            peak = peak_memory_mb()[1]
+            print(f"peak resident memory of this process: {peak} MB")
+            print_summary({"bench": "roster_import", "database": ours.engine.dialect.name, "members": len(rows),
+                           "communities": args.communities, "import_seconds": round(import_s, 3),
+                           "import_rows_per_s": round(ours_rate, 1), "import_publish_seconds": round(publish_s, 3),
+                           "reimport_seconds": round(reimport_s, 3),
+                           "raw_core_seconds": round(raw_s, 3), "raw_core_rows_per_s": round(raw_rate, 1),
+                           "ratio_import_vs_raw": ratio, "candidates": candidates, "peak_rss_mb": peak})
+            ours.dispose()
+            raw.dispose()
+        finally:
+            for url in made:
+                support.drop_pg_database(url)
 
 
 if __name__ == "__main__":

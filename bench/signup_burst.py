@@ -15,137 +15,31 @@ it), and no error. Last line: the figures as one JSON object.
     python bench/signup_burst.py [--members 2000] [--places 120] [--database-url-dir DIR]
 """
 
-import argparse
 import bisect
-import hashlib
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import requests
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from bench.common import percentiles, print_summary  # noqa: E402
-from common.config import ROOT, SERVICES  # noqa: E402
-from tests import support  # noqa: E402
-
-READY = "按 Ctrl-C 停止全部服务"
-
-
-def start_platform(tmp: str):
-    vhost = f"baodao-bench-{uuid.uuid4().hex[:8]}"
-    support.create_vhost(vhost)
-    port = support.free_port()
-    urls = {name: f"sqlite:///{tmp}/{name}.db" for name in SERVICES}
-    env = dict(os.environ, AMQP_URI=support.amqp_uri_for(vhost), GATEWAY_PORT=str(port), BAODAO_DATA_DIR=tmp,
-               PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING",
-               **{f"{name.upper()}_DATABASE_URL": url for name, url in urls.items()})
-    log_path = os.path.join(tmp, "platform.log")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "cli.main", "run"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        text = open(log_path, errors="replace").read()
-        if READY in text:
-            return proc, vhost, f"http://127.0.0.1:{port}", urls, env
-        if proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    stop_platform(proc, vhost)
-    sys.exit("平台未能启动：\n" + open(log_path, errors="replace").read()[-3000:])
+from bench.common import (  # noqa: E402
+    argparser,
+    load_members,
+    login,
+    peak_memory_mb,
+    percentiles,
+    platform,
+    print_summary,
+)
 
 
-def stop_platform(proc, vhost):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    support.delete_vhost(vhost)
-
-
-def load_members(url: str, community: dict, count: int) -> list[dict]:
-    """Users + members rows straight into registration's database; returns their principals."""
-    from sqlalchemy import JSON, Boolean, DateTime, Integer, MetaData, create_engine, func, select
-
-    engine = create_engine(url)
-    meta = MetaData()
-    meta.reflect(engine, only=["users", "members"])
-    users, members = meta.tables["users"], meta.tables["members"]
-    now = datetime.now(UTC)
-    place = {k: community.get(k) for k in ("district_id", "street_id", "community_id", "grid_id")}
-
-    def complete(table, row):
-        # whatever else the table requires (registration's schema grows), a neutral value
-        for col in table.columns:
-            if col.name in row or col.nullable or col.server_default is not None or col.primary_key:
-                continue
-            kind = col.type
-            row[col.name] = (now if isinstance(kind, DateTime) else [] if isinstance(kind, JSON)
-                             else True if isinstance(kind, Boolean) else 0 if isinstance(kind, Integer) else "")
-        return {k: v for k, v in row.items() if k in table.c}
-
-    with engine.begin() as conn:
-        start = (conn.execute(select(func.max(users.c.id))).scalar() or 0) + 1
-        user_rows, member_rows, principals = [], [], []
-        for n in range(count):
-            uid, phone, name = start + n, f"1770{n:07d}", f"压测党员{n}"
-            user_rows.append(complete(users, {"id": uid, "username": phone, "password_hash": None, "role": "member",
-                                              "name": name, "phone": phone, "org_unit_id": community["grid_id"],
-                                              "created_at": now, "active": True, **place}))
-            member_rows.append(complete(members, {
-                "id": uid, "name": name, "phone": phone,
-                "id_number_hash": hashlib.sha256(f"bench-{uid}-{uuid.uuid4()}".encode()).hexdigest(),
-                "community_id": community["community_id"], "grid_id": community["grid_id"], "skills": [],
-                "status": "accepted", "registered_at": now, "source": "staff"}))
-            principals.append({"user_id": uid, "role": "member", "name": name, "work_unit_id": None,
-                               "e_branch_id": None, **place})
-        conn.execute(users.insert(), user_rows)
-        conn.execute(members.insert(), member_rows)
-    engine.dispose()
-    return principals
-
-
-def process_tree_peak_mb(root_pid: int) -> dict:
-    """VmHWM of our platform's service processes (not other platforms running on this machine)."""
-    found = {}
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{pid}/stat") as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            if ppid != root_pid:
-                continue
-            with open(f"/proc/{pid}/cmdline", "rb") as f:
-                cmd = f.read().split(b"\0")
-            name = cmd[cmd.index(b"cli.serve") + 1].decode()
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmHWM:"):
-                        found[name] = round(int(line.split()[1]) / 1024, 1)
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def own_peak_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
-def publish(base, staff_headers, title, places, starts):
-    resp = requests.post(f"{base}/api/activities", headers=staff_headers, timeout=30, json={
+def publish(base, staff, title, places, starts):
+    resp = staff.post(f"{base}/api/activities", timeout=30, json={
         "title": title, "place": "东风社区文化广场", "starts_at": starts.isoformat(),
         "ends_at": (starts + timedelta(hours=3)).isoformat(), "places": places})
     resp.raise_for_status()
@@ -169,7 +63,7 @@ def arrival_order_violations(results) -> int:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparser(__doc__)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--places", type=int, default=120)
     parser.add_argument("--single", type=int, default=30, help="sequential sign-ups for the single latency")
@@ -177,26 +71,22 @@ def main():
 
     from gateway import tokens
 
-    tmp = tempfile.mkdtemp(prefix="baodao-bench-")
-    proc, vhost, base, urls, _ = start_platform(tmp)
-    try:
-        login = requests.post(f"{base}/api/auth/login", json={"username": "staff1", "password": "demo1234"},
-                              timeout=30).json()
-        staff = login["user"]
-        staff_headers = {"Authorization": f"Bearer {login['token']}"}
-        grid = requests.post(f"{base}/api/auth/login", json={"username": "grid1", "password": "demo1234"},
-                             timeout=30).json()["user"]
-        community = {**{k: staff.get(k) for k in ("district_id", "street_id", "community_id")},
+    with tempfile.TemporaryDirectory(prefix="baodao-bench-") as tmp, \
+            platform(tmp, extra_env={"LOG_LEVEL": "WARNING"}) as p:
+        base = p.base_url
+        staff, staff_user = login(base, "staff1")
+        _, grid = login(base, "grid1")
+        community = {**{k: staff_user.get(k) for k in ("district_id", "street_id", "community_id")},
                      "grid_id": grid["grid_id"]}
         started = time.perf_counter()
-        principals = load_members(urls["registration"], community, args.members + args.single)
+        principals = load_members(p.urls["registration"], [community], args.members + args.single)
         load_seconds = time.perf_counter() - started
-        headers = [{"Authorization": f"Bearer {tokens.issue(p)[0]}"} for p in principals]
+        headers = [{"Authorization": f"Bearer {tokens.issue(member)[0]}"} for member in principals]
         print(f"platform at {base}; {len(principals)} members loaded in {load_seconds:.1f}s")
 
         # a single sign-up, one at a time, on its own activity (the same day, far from the burst's)
         starts = datetime.now(UTC) + timedelta(days=2)
-        single_activity = publish(base, staff_headers, "单次报名延迟", args.single, starts)
+        single_activity = publish(base, staff, "单次报名延迟", args.single, starts)
         single = []
         with requests.Session() as session:
             for h in headers[args.members:]:
@@ -207,7 +97,7 @@ def main():
         single_stats = percentiles(single)
         print(f"single sign-up: p50 {single_stats['p50_ms']} ms, p95 {single_stats['p95_ms']} ms (n={len(single)})")
 
-        activity = publish(base, staff_headers, "登革热防控清洁日（120人）", args.places, starts + timedelta(hours=5))
+        activity = publish(base, staff, "登革热防控清洁日（120人）", args.places, starts + timedelta(hours=5))
         url = f"{base}/api/activities/{activity['id']}/signup"
         results, errors = [None] * args.members, []
         gate = threading.Event()
@@ -246,8 +136,7 @@ def main():
         confirmed = sorted(r["seq"] for r in done if r["status"] == "confirmed")
         waiting = sorted((r["seq"], r["position"]) for r in done if r["status"] == "waitlisted")
         seqs = sorted(r["seq"] for r in done)
-        roster = requests.get(f"{base}/api/activities/{activity['id']}/signups", headers=staff_headers,
-                              timeout=60).json()
+        roster = staff.get(f"{base}/api/activities/{activity['id']}/signups", timeout=60).json()
         checks = {
             "no_error": not errors and len(done) == args.members,
             "exactly_places_confirmed": len(confirmed) == args.places,
@@ -269,9 +158,9 @@ def main():
         print(f"  confirmed {len(confirmed)}, wait-listed {len(waiting)}, arrival-order violations {violations}")
         for name, ok in checks.items():
             print(f"  {'OK ' if ok else 'FAIL'} {name}")
-        memory = process_tree_peak_mb(proc.pid)
+        memory, client = peak_memory_mb(p.processes)
         print("peak resident memory (MB): " + ", ".join(f"{k} {v}" for k, v in sorted(memory.items()))
-              + f"; this client {own_peak_mb()}")
+              + f"; this client {client}")
         print_summary({
             "bench": "signup_burst", "members": args.members, "places": args.places,
             "burst_seconds": round(burst_seconds, 3), "burst_signups_per_s": round(args.members / burst_seconds, 1),
@@ -280,10 +169,8 @@ def main():
             if burst_stats["p50_ms"] and single_stats["p50_ms"] else None,
             "confirmed": len(confirmed), "waitlisted": len(waiting), "errors": len(errors),
             "arrival_order_violations": violations, "checks_passed": all(checks.values()), "checks": checks,
-            "peak_rss_mb": memory, "client_peak_rss_mb": own_peak_mb(), "database": "sqlite"})
+            "peak_rss_mb": memory, "client_peak_rss_mb": client, "database": "sqlite"})
         return 0 if all(checks.values()) else 1
-    finally:
-        stop_platform(proc, vhost)
 
 
 if __name__ == "__main__":
