@@ -41,8 +41,11 @@ def test_points_to_closed_quarter_notice_and_downloads(platform):
     resident = platform.login("resident1")
     notice = resident.get(f"/api/communities/{community_id}/scoring/quarters/{period}/notice")
     assert notice.status_code == 200, notice.text
-    row = next(r for r in notice.json()["rows"] if r["member_id"] == member_id)
-    assert row["points"] == 12 and row["rank"] == 1 and row["stars"] >= 1
+    rows = notice.json()["rows"]
+    row = next(r for r in rows if r["member_id"] == member_id)
+    # other e2e tests share the platform: rank among whoever else earned points this quarter
+    assert row["points"] == 12 and row["stars"] >= 1
+    assert row["rank"] == 1 + sum(1 for r in rows if r["points"] > 12)
 
     xlsx = staff.get(f"/api/scoring/quarters/{period}/export", params={"format": "xlsx"})
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
