@@ -29,14 +29,20 @@ fetch('/openapi.json').then(r => r.json()).then(doc => {
     for (const [method, op] of Object.entries(ops))
       (byTag[op.tags[0]] = byTag[op.tags[0]] || []).push([method.toUpperCase(), path, op]);
   const esc = s => String(s).replace(/[&<>]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;'}[c]));
+  const typeOf = v => v.$ref ? v.$ref.split('/').pop() : v.type === 'array' ? typeOf(v.items || {}) + '[]' : (v.type || 'object');
+  const fieldsOf = schema => {
+    const def = schema.$ref ? doc.components.schemas[schema.$ref.split('/').pop()] : schema;
+    return Object.entries(def.properties || {}).map(([k, v]) =>
+      `${k}${(def.required || []).includes(k) ? ' *' : ''}: ${typeOf(v)}${v.description ? ' — ' + v.description : ''}`).join('\n');
+  };
   let html = '';
   for (const tag of doc.tags) {
     const ops = byTag[tag.name]; if (!ops) continue;
     html += `<h2>${esc(tag.description)} <small>(${tag.name})</small></h2>`;
     for (const [m, p, op] of ops) {
-      const body = op.requestBody ? JSON.stringify(op.requestBody.content['application/json'].schema) : '';
+      const body = op.requestBody ? fieldsOf(op.requestBody.content['application/json'].schema) : '';
       html += `<div class="op"><span class="m ${m}">${m}</span><code>${esc(p)}</code> — ${esc(op.summary)}
-        <div class="roles">可调用：${esc(op['x-roles'].join('、'))}</div>${body ? `<pre>请求体：${esc(body)}</pre>` : ''}</div>`;
+        <div class="roles">可调用：${esc(op['x-roles'].join('、'))}</div>${body ? `<pre>请求体（* 为必填）：\n${esc(body)}</pre>` : ''}</div>`;
     }
   }
   document.getElementById('api').innerHTML = html;
