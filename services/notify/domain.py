@@ -56,6 +56,13 @@ TEMPLATES = {
     "request_open": Template(
         "可认领的服务需求：{title}",
         "社区发布了一项服务需求“{title}”，暂无匹配党员，欢迎主动认领（在“我的接单”中查看）。", "开放认领"),
+    "request_assigned": Template(
+        "改派给您的服务需求：{title}",
+        "社区工作人员把服务需求“{title}”改派给了您，请在“我的接单”中查看并尽快上门服务。", "改派给党员"),
+    "request_deadline": Template(
+        "服务时限将到：{title}",
+        "您{stage_label}的服务需求“{title}”将于 {due_label} 到期，逾期将上报上一级统筹，请抓紧办理。",
+        "时限提醒", urgent=True),
     "request_cancelled": Template(
         "服务需求已取消：{title}",
         "您接下或被派的服务需求“{title}”已取消，无需再上门。{reason}", "需求取消"),
@@ -88,6 +95,8 @@ TEMPLATES = {
     "opinion_resolved": Template(
         "您反映的问题已办结", "您反映的“{title}”已办结：{resolution}", "民意办结"),
     # group chats
+    "new_wish": Template(
+        "【微心愿】{title}", "社区有一个新的微心愿“{title}”，欢迎党员或 e 支部认领帮助实现。", "群聊：微心愿"),
     "new_need": Template(
         "【新需求】{title}", "社区收到新的服务需求“{title}”，请有相应特长的党员关注认领。", "群聊：新需求"),
     # work-unit organisations
@@ -164,6 +173,9 @@ def _fields_for(kind: str, data: dict) -> dict:
         fields["reason"] = data.get("reason") or "超时未办结"
     if kind in ("request_cancelled", "activity_cancelled"):
         fields["reason"] = f"原因：{data['reason']}" if data.get("reason") else ""
+    if kind == "request_deadline":
+        fields["stage_label"] = "接单" if data.get("stage") == "claim" else "承办"
+        fields["due_label"] = local_label(data["due_at"]) if data.get("due_at") else "近期"
     if kind == "unit_report" and not data.get("report_url"):
         fields["report_url"] = "请登录平台查看"
     if kind == "opinion_resolved" and not data.get("resolution"):
@@ -237,6 +249,12 @@ def plan(event: dict) -> list[Intent]:
         add("request_completed", recipients=resident)
     elif etype == "request.confirmed":
         add("request_thanks", recipients=data.get("member_ids", []))
+    elif etype == "request.reassigned":
+        add("request_assigned", recipients=data.get("member_ids", []))
+    elif etype == "request.reminder":
+        add("request_deadline", recipients=data.get("member_ids", []))
+    elif etype == "wish.posted":
+        add("new_wish", group=True, webhook=True)
     elif etype == "request.cancelled":
         add("request_cancelled", recipients=data.get("member_ids", []))
     elif etype == "request.escalated":

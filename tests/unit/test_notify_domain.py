@@ -179,3 +179,14 @@ def test_signatures_match_what_receivers_compute():
     sign = unquote_plus(domain.dingtalk_sign("SEC", 1700000000000))
     digest = hmac.new(b"SEC", b"1700000000000\nSEC", hashlib.sha256).digest()
     assert base64.b64decode(sign) == digest
+
+
+def test_deadline_reminders_and_reassignment_reach_the_members_and_new_wishes_the_group_chats():
+    (deadline,) = domain.plan(event("request.reminder", {
+        **REQUEST, "member_ids": [8], "stage": "service", "due_at": "2026-11-21T10:00:00+00:00"}))
+    assert deadline.kind == "request_deadline" and deadline.recipients == [8] and deadline.urgent
+    assert "承办" in deadline.body and "11月21日 18:00" in deadline.body
+    (assigned,) = domain.plan(event("request.reassigned", {**REQUEST, "member_ids": [9], "removed_ids": [8]}))
+    assert assigned.kind == "request_assigned" and assigned.recipients == [9] and not assigned.urgent
+    (wish,) = domain.plan(event("wish.posted", {"wish_id": 4, "community_id": 3, "title": "想要一副老花镜"}))
+    assert wish.group and wish.webhook and wish.recipients is None and "老花镜" in wish.title
