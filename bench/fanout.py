@@ -35,9 +35,9 @@ from bench.common import argparser, peak_memory_mb, percentiles, platform, print
 from common.config import nameko_config  # noqa: E402
 from common.db import EventPublisher, Store, envelope  # noqa: E402
 from services.registration import demo as registration_demo  # noqa: E402
-from services.registration import usecases as registration  # noqa: E402
 from services.registration.domain import id_number_check_char  # noqa: E402
 from services.registration.models import Base as RegistrationBase  # noqa: E402
+from services.registration.usecases import roster_import  # noqa: E402
 from tests import support  # noqa: E402
 
 SYSTEM = {"user_id": None, "role": "system"}
@@ -56,7 +56,7 @@ def seed_members(url: str, amqp_uri: str, members: int) -> dict:
             rows.append({"name": f"党员{i}", "phone": f"15{i:09d}",
                          "id_number": first17 + id_number_check_char(first17),
                          "community_id": communities[i % len(communities)]})
-        result = registration.import_roster(store, SYSTEM, {"rows": rows, "source": "bench"})
+        result = roster_import.import_roster(store, SYSTEM, {"rows": rows, "source": "bench"})
         if result["errors"]:
             sys.exit(f"导入名册失败：{result['errors'][:3]}")
     finally:

@@ -27,10 +27,11 @@ warnings.filterwarnings("ignore")
 from sqlalchemy import insert  # noqa: E402
 
 from bench.common import argparser, peak_memory_mb, percentiles, print_summary, vhost  # noqa: E402
-from common.db import Store  # noqa: E402
+from common.db import Store, utcnow  # noqa: E402
 from common.migrations import upgrade  # noqa: E402
-from services.registration import domain, usecases  # noqa: E402
+from services.registration import domain  # noqa: E402
 from services.registration.models import Base, Member, MemberSkill, OrgUnit, User  # noqa: E402
+from services.registration.usecases import lookups, members, posts, roster_import  # noqa: E402
 from tests import support  # noqa: E402
 
 SKILLS = ["法律", "医疗", "教学", "IT", "维修", "助老", "调解", "心理", "文艺", "摄影", "驾驶", "财会"]
@@ -55,7 +56,7 @@ def make_tree(store, communities: int, grids: int) -> list[tuple[str, list[str]]
             community = OrgUnit(kind="community", name=f"第{c + 1}社区", parent_id=street.id)
             s.add(community)
             s.flush()
-            usecases._seed_posts(s, community.id)
+            posts._seed_posts(s, community.id)
             grid_names = [f"第{g + 1}网格" for g in range(grids)]
             for g in grid_names:
                 s.add(OrgUnit(kind="grid", name=g, parent_id=community.id))
@@ -83,9 +84,9 @@ def make_rows(n: int, tree, rng: random.Random) -> list[dict]:
 
 def raw_bulk_insert(store, rows, tree_ids) -> float:
     """The floor: the same rows straight in with Core executemany, no checks, no events."""
-    key = usecases.id_hash_key()
+    key = members.id_hash_key()
     started = time.perf_counter()
-    now = usecases.utcnow()
+    now = utcnow()
     with store.engine.begin() as conn:
         user_ids = conn.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [{
             "username": r["phone"], "password_hash": None, "role": "member", "name": r["name"], "phone": r["phone"],
@@ -144,12 +145,12 @@ def main():
 
             ours.publish_committed = timed_publish
             started = time.perf_counter()
-            result = usecases.import_roster(ours, system, {"rows": rows, "source": "bench"})
+            result = roster_import.import_roster(ours, system, {"rows": rows, "source": "bench"})
             import_s = time.perf_counter() - started
             publish_s = sum(publishing)
             assert result["created"] == len(rows) and not result["errors"], result["errors"][:3]
             started = time.perf_counter()
-            again = usecases.import_roster(ours, system, {"rows": rows, "source": "bench"})
+            again = roster_import.import_roster(ours, system, {"rows": rows, "source": "bench"})
             reimport_s = time.perf_counter() - started
             assert again["unchanged"] == len(rows), again
 
@@ -174,7 +175,7 @@ def main():
                          "at": f"2026-11-{rng.randint(21, 27)}T{rng.randint(8, 21):02d}:30:00+08:00",
                          "limit": 20}
                 t0 = time.perf_counter()
-                found = usecases.find_candidates(ours, query)
+                found = lookups.find_candidates(ours, query)
                 samples.append(time.perf_counter() - t0)
                 assert found
             candidates = percentiles(samples)

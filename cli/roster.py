@@ -26,7 +26,7 @@ def _actor(store, username: str | None) -> dict:
     from sqlalchemy import select
 
     from services.registration.models import User
-    from services.registration.usecases import principal_of
+    from services.registration.usecases.accounts import principal_of
 
     with store.uow() as uow:
         user = uow.session.scalar(select(User).where(User.username == username))
@@ -49,7 +49,7 @@ def import_(path: Path, community_id, as_user):
 
     from common.errors import AppError
     from services.registration import roster as sheets
-    from services.registration import usecases
+    from services.registration.usecases import roster_import
 
     try:
         rows = sheets.parse(path.read_bytes(), path.name)
@@ -61,7 +61,7 @@ def import_(path: Path, community_id, as_user):
         # two passes over the rows: checking, then writing what is new
         with tqdm(total=len(rows) * 2, unit="行", desc=f"导入 {path.name}") as bar:
             try:
-                result = usecases.import_roster(store, actor, {"rows": rows, "source": path.name,
+                result = roster_import.import_roster(store, actor, {"rows": rows, "source": path.name,
                                                                "community_id": community_id}, progress=bar.update)
             except AppError as err:
                 raise click.ClickException(f"{err.message} {err.fields or ''}") from None
@@ -87,12 +87,12 @@ def import_(path: Path, community_id, as_user):
 @click.option("--as", "as_user", default=None, help="以该账号的权限导出（默认：系统）")
 def export(path: Path, community_id, status, as_user):
     from services.registration import roster as sheets
-    from services.registration import usecases
+    from services.registration.usecases import talent
 
     fmt = "csv" if path.suffix.lower() == ".csv" else "xlsx"
     store = _store()
     try:
-        rows = usecases.export_talent(store, _actor(store, as_user), {"community_id": community_id, "status": status})
+        rows = talent.export_talent(store, _actor(store, as_user), {"community_id": community_id, "status": status})
     finally:
         store.dispose()
     path.write_bytes(sheets.write(sheets.EXPORT_COLUMNS, rows, fmt))

@@ -1,8 +1,9 @@
 """Registration's part of the demo district: the tree, posts, staff and resident logins, members, a work unit."""
 
-from services.registration import usecases
 from services.registration.domain import id_number_check_char
 from services.registration.models import OrgUnit, User
+from services.registration.usecases import accounts, groups, members, tree, work_units
+from services.registration.usecases import posts as service_posts
 
 DEMO_PASSWORD = "demo1234"
 SYSTEM = {"user_id": 0, "role": "system"}
@@ -31,7 +32,7 @@ def is_empty(store) -> bool:
 
 def seed(store, context: dict):
     """Adds to ``context``: district_id, street_id, community_ids, grid_ids, logins."""
-    password = usecases.hash_password(DEMO_PASSWORD)
+    password = accounts.hash_password(DEMO_PASSWORD)
     logins = context.setdefault("logins", [])
     with store.uow() as uow:
         s = uow.session
@@ -41,7 +42,7 @@ def seed(store, context: dict):
             s.add(node)
             s.flush()
             if kind == "community":
-                usecases._seed_posts(s, node.id)
+                service_posts._seed_posts(s, node.id)
             return node
 
         district = unit("district", "禅城区")
@@ -58,7 +59,7 @@ def seed(store, context: dict):
         def user(username, role, name, org, what):
             account = User(username=username, password_hash=password, role=role, name=name, active=True)
             s.add(account)
-            usecases._locate(s, account, org.id)
+            tree._locate(s, account, org.id)
             logins.append((role, username, what))
 
         user("district", "district_staff", "区委组织部 赵科长", district, "区委组织部工作人员")
@@ -69,30 +70,30 @@ def seed(store, context: dict):
         user("resident1", "resident", "居民 黄阿姨", grids[0][0], "东风社区居民")
         user("resident2", "resident", "居民 林伯", grids[1][0], "跃进社区居民")
         uow.commit()
-    unit_id = usecases.create_work_unit(store, SYSTEM, {"name": WORK_UNIT, "party_org": "佛山市某单位机关党委"})["id"]
-    usecases.create_unit_account(store, SYSTEM, unit_id, {"username": "unit1", "password": DEMO_PASSWORD,
+    unit_id = work_units.create_work_unit(store, SYSTEM, {"name": WORK_UNIT, "party_org": "佛山市某单位机关党委"})["id"]
+    work_units.create_unit_account(store, SYSTEM, unit_id, {"username": "unit1", "password": DEMO_PASSWORD,
                                                           "name": "佛山市某单位机关党委"})
     logins.append(("unit_org", "unit1", f"单位党组织（{WORK_UNIT}）"))
     posts = {}
     for community in communities:
-        posts.update({(community.id, p["name"]): p["id"] for p in usecases.list_posts(store, community.id)})
+        posts.update({(community.id, p["name"]): p["id"] for p in service_posts.list_posts(store, community.id)})
     member_ids = []
     for n, (name, phone, skills, ci, gi, post_names, free) in enumerate(MEMBERS, start=1):
         cid = communities[ci].id
-        member = usecases.register_member(store, SYSTEM, {
+        member = members.register_member(store, SYSTEM, {
             "name": name, "phone": phone, "id_number": demo_id_number(n), "community_id": cid,
             "grid_id": grids[ci][gi].id, "work_unit_id": unit_id, "skills": skills, "password": DEMO_PASSWORD,
             "post_ids": [posts[(cid, p)] for p in post_names], "free_time": [{"preset": f} for f in free],
             "commitments": ["每季度至少参加一次社区志愿服务"]})
         member_ids.append(member["id"])
         logins.append(("member", phone, f"党员 {name}（{'、'.join(skills)}）"))
-    usecases.report_unit(store, SYSTEM, unit_id, {"community_id": communities[0].id,
+    work_units.report_unit(store, SYSTEM, unit_id, {"community_id": communities[0].id,
                                                   "agreement": "共驻共建协议：资源共享、活动共办、难题共解",
                                                   "commitments": ["每年开展两次义诊", "开放单位活动室"]})
-    branch = usecases.create_e_branch(store, SYSTEM, communities[0].id, {"name": "东风社区在职党员e支部",
+    branch = groups.create_e_branch(store, SYSTEM, communities[0].id, {"name": "东风社区在职党员e支部",
                                                                          "secretary_id": member_ids[0]})
-    usecases.add_e_branch_members(store, SYSTEM, branch["id"], {"member_ids": member_ids[:4]})
-    usecases.create_team(store, SYSTEM, communities[0].id, {"name": "东风社区法律服务队", "kind": "法律",
+    groups.add_e_branch_members(store, SYSTEM, branch["id"], {"member_ids": member_ids[:4]})
+    groups.create_team(store, SYSTEM, communities[0].id, {"name": "东风社区法律服务队", "kind": "法律",
                                                             "leader_id": member_ids[0]})
     context.update(district_id=district.id, street_id=street.id,
                    community_ids=[c.id for c in communities],

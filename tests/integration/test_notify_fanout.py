@@ -12,10 +12,10 @@ from services.notify.models import Base as NotifyBase
 from services.notify.models import Message
 from services.notify.service import NotifyService
 from services.registration import demo as registration_demo
-from services.registration import usecases as registration
 from services.registration.domain import id_number_check_char
 from services.registration.models import Base as RegistrationBase
 from services.registration.service import RegistrationService
+from services.registration.usecases import roster_import
 from tests import support
 
 SYSTEM = {"user_id": None, "role": "system"}
@@ -47,7 +47,7 @@ def test_notice_to_a_whole_street_reaches_every_member_once(start_service, amqp_
     context: dict = {}
     try:
         registration_demo.seed(store, context)
-        result = registration.import_roster(store, SYSTEM, {"rows": roster(context["community_ids"][1], IMPORTED),
+        result = roster_import.import_roster(store, SYSTEM, {"rows": roster(context["community_ids"][1], IMPORTED),
                                                             "source": "test"})
         assert result["created"] == IMPORTED and not result["errors"], result
     finally:

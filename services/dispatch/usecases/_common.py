@@ -1,0 +1,204 @@
+"""Helpers shared by dispatch's use-case modules: the system actor, place lookups, request views,
+recording a request's history and scheduling its deadlines, and the transitions of wishes and opinions.
+"""
+
+import threading
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, select
+
+from common import timers
+from common.db import utcnow
+from common.errors import Forbidden, NotFound
+from services.dispatch import domain, schemas
+from services.dispatch.models import Assignment, Base, CommunityPolicy, HistoryEntry, MenuItem, Request, Transition
+
+SYSTEM = {"user_id": None, "role": "system"}
+REQUEST_TIMERS = ("open_to_all", "claim_deadline", "claim_reminder", "service_deadline",
+                  "service_reminder", "confirm_deadline")
+
+
+# ---- places (cached: the tree above a community does not move under a running service) ----
+
+_PLACES: dict[int, dict] = {}
+_PLACES_LOCK = threading.Lock()
+
+
+def place_of(registration, community_id: int) -> dict:
+    place = _PLACES.get(community_id)
+    if place is None:
+        place = registration.get_place(community_id)
+        with _PLACES_LOCK:
+            _PLACES[community_id] = place
+    return place
+
+
+# ---- views -------------------------------------------------------------------------------
+
+def _place(request: Request) -> domain.Place:
+    return domain.Place(community_id=request.community_id, street_id=request.street_id,
+                        district_id=request.district_id, grid_id=request.grid_id, level=request.level)
+
+
+def _assignments(session, request_ids: list[int]) -> dict[int, list[Assignment]]:
+    found: dict[int, list[Assignment]] = {rid: [] for rid in request_ids}
+    if request_ids:
+        for a in session.scalars(select(Assignment).where(Assignment.request_id.in_(request_ids))
+                                 .order_by(Assignment.id)):
+            found[a.request_id].append(a)
+    return found
+
+
+def _members(assignments: list[Assignment], *statuses: str) -> list[int]:
+    return [a.member_id for a in assignments if a.status in statuses]
+
+
+def _history_rows(rows) -> list[dict]:
+    return [{"at": h.at, "actor_id": h.actor_id, "actor_role": h.actor_role, "action": h.action,
+             "action_label": domain.ACTION_LABELS.get(h.action, h.action), "from_state": h.from_state,
+             "to_state": h.to_state, "reason": h.reason} for h in rows]
+
+
+def _views(session, requests: list[Request], actor: dict, *, history=True) -> list[dict]:
+    """Requests as the caller may see them, in three queries whatever their number."""
+    ids = [r.id for r in requests]
+    assignments = _assignments(session, ids)
+    histories: dict[int, list] = {rid: [] for rid in ids}
+    if history and ids:
+        for h in session.scalars(select(HistoryEntry).where(HistoryEntry.request_id.in_(ids))
+                                 .order_by(HistoryEntry.id)):
+            histories[h.request_id].append(h)
+    views = []
+    for r in requests:
+        mine = assignments[r.id]
+        claimed = _members(mine, "claimed")
+        phone = r.caller_phone
+        if phone and not domain.can_see_caller_phone(actor, _place(r)):
+            phone = domain.mask_phone(phone)
+        view = {**{c.key: getattr(r, c.key) for c in Request.__table__.columns},
+                "caller_phone": phone, "state_label": domain.STATE_LABELS[r.state],
+                "offered_to": _members(mine, "offered") + claimed, "claimed_by": claimed,
+                "work_unit_ids": list(r.work_unit_ids or [])}
+        if history:
+            view["history"] = _history_rows(histories[r.id])
+        views.append(view)
+    schema = schemas.Request(many=True) if history else schemas.Request(many=True, exclude=("history",))
+    return schema.dump(views)
+
+
+def _view(session, request: Request, actor: dict) -> dict:
+    session.flush()
+    return _views(session, [request], actor)[0]
+
+
+# ---- recording ---------------------------------------------------------------------------
+
+def _get(session, request_id: int, *, lock=False) -> Request:
+    query = select(Request).where(Request.id == request_id)
+    if lock:
+        query = query.with_for_update()
+    request = session.scalar(query)
+    if request is None:
+        raise NotFound(code="REQUEST_NOT_FOUND", message="找不到该服务请求")
+    return request
+
+
+def _record(session, request: Request, actor: dict, action: str, from_state, reason=""):
+    now = utcnow()
+    session.add(HistoryEntry(request_id=request.id, actor_id=actor.get("user_id"),
+                             actor_role=actor["role"], action=action, from_state=from_state,
+                             to_state=request.state, reason=reason or "", at=now))
+    request.updated_at = now
+
+
+def _move(session, request: Request, actor: dict, action: str, reason="", to=None):
+    before = request.state
+    request.state = to or domain.next_state(before, action)
+    _record(session, request, actor, action, before, reason)
+
+
+def _event_data(request: Request, reason="") -> dict:
+    return {"request_id": request.id, "community_id": request.community_id,
+            "resident_id": request.resident_id, "menu_item_id": request.menu_item_id,
+            "title": request.title, "state": request.state, "street_id": request.street_id,
+            "grid_id": request.grid_id, "reason": reason or ""}
+
+
+def _org_at(request: Request, level: str):
+    return {"grid": request.grid_id, "community": request.community_id, "street": request.street_id,
+            "district": request.district_id}[level]
+
+
+def _clear_timers(uow, request_id: int, *kinds):
+    """Cancel a request's pending timers of these kinds (all by default) in one statement."""
+    table = Base.metadata.tables["timers"]
+    uow.session.execute(delete(table).where(table.c.kind.in_(kinds or REQUEST_TIMERS),
+                                            table.c.ref == str(request_id), table.c.fired_at.is_(None)))
+
+
+def _deadlines(session, request: Request) -> dict:
+    item = session.get(MenuItem, request.menu_item_id)
+    return domain.deadlines(item.deadline_policy if item else None)
+
+
+def _schedule_claim(uow, request: Request, policy: dict | None = None):
+    """Deadlines of a request waiting for claims: the claim deadline and a reminder before it."""
+    d = _deadlines(uow.session, request)
+    now = utcnow()
+    timers.schedule(uow, "claim_deadline", request.id, domain.due(now, d["claim_minutes"]))
+    remind = domain.reminder_at(now, d["claim_minutes"], d["remind_before_minutes"])
+    if remind:
+        timers.schedule(uow, "claim_reminder", request.id, remind)
+    if policy and not request.open_to_all:
+        timers.schedule(uow, "open_to_all", request.id, domain.due(now, policy["open_after_minutes"]))
+
+
+def _schedule_service(uow, request: Request):
+    _clear_timers(uow, request.id, "open_to_all", "claim_deadline", "claim_reminder")
+    d = _deadlines(uow.session, request)
+    now = utcnow()
+    timers.schedule(uow, "service_deadline", request.id, domain.due(now, d["service_minutes"]))
+    remind = domain.reminder_at(now, d["service_minutes"], d["remind_before_minutes"])
+    if remind:
+        timers.schedule(uow, "service_reminder", request.id, remind)
+
+
+def _policy(session, community_id: int) -> dict:
+    row = session.get(CommunityPolicy, community_id)
+    if row is None:
+        return dict(domain.DEFAULT_POLICY)
+    return {"auto_accept": row.auto_accept, "offer_top_k": row.offer_top_k,
+            "open_after_minutes": row.open_after_minutes}
+
+
+# ---- scope of staff over a community ----------------------------------------------------
+
+def _check_staff_place(actor: dict, place: dict):
+    """Staff reach a community through registration's place (its street and district)."""
+    if actor["role"] == "system":
+        return
+    if actor["role"] not in ("community_staff", "street_staff", "district_staff"):
+        raise Forbidden(message="只有社区、街道或区县工作人员可以进行此操作")
+    if not domain.in_scope(actor, domain.Place(community_id=place["id"], street_id=place.get("street_id"),
+                                               district_id=place.get("district_id"))):
+        raise Forbidden(code="OUT_OF_SCOPE", message="该社区不在您的管辖范围内")
+
+
+# ---- transitions of wishes and opinions -------------------------------------------------
+
+def _transition(session, subject: str, subject_id: int, actor: dict, action: str, before, after, reason=""):
+    session.add(Transition(subject=subject, subject_id=subject_id, actor_id=actor.get("user_id"),
+                           actor_role=actor["role"], action=action, from_state=before, to_state=after,
+                           reason=reason or "", at=utcnow()))
+
+
+def _subject_history(session, subject: str, subject_id: int) -> list[dict]:
+    rows = session.scalars(select(Transition).where(Transition.subject == subject,
+                                                    Transition.subject_id == subject_id).order_by(Transition.id))
+    return _history_rows(rows)
+
+
+# ---- time ------------------------------------------------------------------------------
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
