@@ -183,10 +183,10 @@ def _set_commitments(session, member: Member, texts: list[str]):
 def _checked_details(session, data: dict) -> dict:
     """Identity, place, work unit, posts and free time checked; every field error at once."""
     errors = {}
-    if not domain.valid_phone(data["phone"]):
-        errors["phone"] = ["手机号码格式不正确，应为11位中国大陆手机号"]
-    if not domain.valid_id_number(data["id_number"]):
-        errors["id_number"] = ["身份证号码不正确（位数或校验位错误）"]
+    try:
+        domain.check_identity(data["phone"], data["id_number"])
+    except ValidationFailed as err:
+        errors.update(err.fields)
     try:
         domain.check_place(_place(session, data["community_id"]), _place(session, data["grid_id"]),
                            _place(session, data["building_id"]), grid_id=data["grid_id"],
