@@ -18,7 +18,8 @@ def alembic_config(service: str, url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(service: str, url: str | None = None, revision: str = "head"):
+def upgrade(service: str, url: str | None = None, revision: str = "heads"):
+    # "heads": parallel branches of work may each add a revision on the same parent; all apply
     command.upgrade(alembic_config(service, url), revision)
 
 
