@@ -16,6 +16,7 @@ from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
 from nameko.events import event_handler
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from common import contracts
 from common.db import utcnow
@@ -27,7 +28,8 @@ DEAD_LETTER_EXCHANGE = Exchange("baodao.dead-letter", type="topic", durable=True
 DEAD_LETTER_QUEUE = Queue(
     "baodao.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key="#", durable=True
 )
-TRANSIENT = (OperationalError, ConnectionError, OSError)
+# StaleDataError: another instance changed the row meanwhile; the redelivery reads it fresh
+TRANSIENT = (OperationalError, ConnectionError, OSError, StaleDataError)
 RETRY_PAUSE_SECONDS = 2.0
 
 
