@@ -5,6 +5,7 @@ from services.activities import schemas
 
 TAG = "activities"
 MEMBERS = ("member", "grid_leader")
+PARTICIPANTS = (*MEMBERS, "resident")  # residents join their community's open volunteer activities
 PUBLISHERS = ("member", "grid_leader", "community_staff", "street_staff", "district_staff", "unit_org")
 LEADERS = PUBLISHERS  # the service decides who leads a given activity (publisher, leader, staff in scope)
 STAFF = ("community_staff", "street_staff", "district_staff")
@@ -22,7 +23,7 @@ class ActivitiesRoutes:
     def list_activities(self, call):
         return self.activities.list_activities(call.actor, _wire(call.query))
 
-    @route("GET", "/api/activities/mine", tag=TAG, summary="我报名的活动", roles=MEMBERS,
+    @route("GET", "/api/activities/mine", tag=TAG, summary="我报名的活动", roles=PARTICIPANTS,
            response=schemas.MySignup(many=True))
     def my_activity_signups(self, call):
         return self.activities.my_signups(call.actor)
@@ -43,12 +44,12 @@ class ActivitiesRoutes:
         return self.activities.cancel(call.actor, activity_id, call.body)
 
     @route("POST", "/api/activities/{activity_id}/signup", tag=TAG, summary="报名（满员则进入候补）",
-           roles=MEMBERS, response=schemas.Signup, status=201)
+           roles=PARTICIPANTS, response=schemas.Signup, status=201)
     def activity_sign_up(self, call, activity_id):
         return self.activities.sign_up(call.actor, activity_id)
 
     @route("DELETE", "/api/activities/{activity_id}/signup", tag=TAG, summary="取消报名（空出的名额自动递补）",
-           roles=MEMBERS, response=schemas.Signup)
+           roles=PARTICIPANTS, response=schemas.Signup)
     def activity_withdraw(self, call, activity_id):
         return self.activities.withdraw(call.actor, activity_id)
 
@@ -63,12 +64,12 @@ class ActivitiesRoutes:
         return self.activities.current_code(call.actor, activity_id)
 
     @route("POST", "/api/activities/{activity_id}/check-in", tag=TAG, summary="现场签到（输入或扫描签到码）",
-           roles=MEMBERS, body=schemas.Code, response=schemas.Signup)
+           roles=PARTICIPANTS, body=schemas.Code, response=schemas.Signup)
     def activity_check_in(self, call, activity_id):
         return self.activities.check_in(call.actor, activity_id, call.body)
 
     @route("POST", "/api/activities/{activity_id}/check-out", tag=TAG, summary="现场签退（计算服务时长）",
-           roles=MEMBERS, body=schemas.Code, response=schemas.Signup)
+           roles=PARTICIPANTS, body=schemas.Code, response=schemas.Signup)
     def activity_check_out(self, call, activity_id):
         return self.activities.check_out(call.actor, activity_id, call.body)
 
