@@ -16,7 +16,7 @@ from common.db import utcnow
 from common.errors import AppError, NotFound, Unauthorized, ValidationFailed
 from common.schemas import load
 from gateway.errors import status_of
-from gateway.http import PUBLIC, route
+from gateway.http import route
 from services.bridge import domain, open311, schemas
 
 PREFIX = "/open311/v2"
@@ -42,7 +42,7 @@ def open311_route(method, path, *, summary, root, status=200, description=""):
     """An Open311 endpoint: ``{format}`` is json or xml; AppErrors answer in Open311's error list."""
 
     def decorator(fn):
-        @route(method, f"{PREFIX}/{path}", tag="open311", summary=summary, roles=PUBLIC, raw=True,
+        @route(method, f"{PREFIX}/{path}", tag="open311", summary=summary, raw=True,
                status=status, description=description)
         @functools.wraps(fn)
         def handler(self, call, format, **values):

@@ -219,17 +219,6 @@ def points_for(base_points: int, rating: int) -> int:
 AUTO_CONFIRM_RATING = 5  # 超时未评价默认好评, as residents are told when they order
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
-
-
-def can_see_caller_phone(actor: dict, place: Place) -> bool:
-    """A hotline caller has no account: only their community's staff (and the system) see it."""
-    return actor["role"] == "system" or (actor["role"] == "community_staff" and in_scope(actor, place))
-
-
 # ---- policy and deadlines ----------------------------------------------------------------
 
 DEFAULT_POLICY = {"auto_accept": True, "offer_top_k": 3, "open_after_minutes": 60.0}

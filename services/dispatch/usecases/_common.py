@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 
+import authz
 from common import timers
 from common.db import utcnow
 from common.errors import Forbidden, NotFound
@@ -72,9 +73,9 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
     for r in requests:
         mine = assignments[r.id]
         claimed = _members(mine, "claimed")
-        phone = r.caller_phone
-        if phone and not domain.can_see_caller_phone(actor, _place(r)):
-            phone = domain.mask_phone(phone)
+        # the caller's phone: full to the resident, their community's staff and the assigned members
+        phone = authz.shown_phone(actor, r.caller_phone, authz.facts(
+            owner_ids=[r.resident_id], assigned_ids=claimed, community_id=r.community_id))
         view = {**{c.key: getattr(r, c.key) for c in Request.__table__.columns},
                 "caller_phone": phone, "state_label": domain.STATE_LABELS[r.state],
                 "offered_to": _members(mine, "offered") + claimed, "claimed_by": claimed,

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import delete, insert, select
 
+import authz
 from common import config
 from common.actors import Actor, reaches
 from common.db import Store, utcnow
@@ -77,8 +78,7 @@ def _views(session, members: list[Member]) -> list[dict]:
 
 
 def _shown(actor: dict, member: dict) -> dict:
-    if not domain.can_see_phone(actor, member):
-        member = dict(member, phone=domain.mask_phone(member["phone"]))
+    member = dict(member, phone=authz.shown_phone(actor, member["phone"], domain.phone_subject(member)))
     return schemas.Member().dump(member)
 
 
