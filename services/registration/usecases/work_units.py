@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 
 import authz
 from common.actors import Actor, reaches
-from common.masking import mask_phone
 from common.db import Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.masking import mask_phone
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import Member, UnitReport, User, WorkUnit
