@@ -53,7 +53,9 @@ TABLE = {
     "registration.register_member": {C: COMMUNITY},
     "registration.sign_up": PUBLIC,
     "registration.submit_registration": {M: OWN, G: OWN, A: OWN},
-    "registration.get_member": {**PRIVATE, A: OWN},
+    # the profile (phone masked by personal.full_phone): neighbours in the community may look up who serves them
+    "registration.get_member": {R: COMMUNITY, M: (OWN, COMMUNITY), G: (OWN, COMMUNITY), **OFFICES, U: WORK_UNIT,
+                                A: OWN},
     "registration.update_profile": {M: OWN, G: OWN, C: COMMUNITY},
     "registration.member_history": {**PRIVATE, A: OWN},
     "registration.accept_member": {C: COMMUNITY},
