@@ -79,12 +79,15 @@ class GatewayServer(WebServer):
 
     eventlet listens with a backlog of 50: a burst of sign-ups (thousands of clients at once)
     overflows it and the kernel drops connections, which clients only retry seconds later.
+    SO_REUSEPORT (eventlet's default) only when several gateways are meant to share the port
+    (``baodao run --scale gateway=N``): otherwise a second platform would silently share it.
     """
 
     def start(self):
         if not self._starting:
             self._starting = True
-            self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG)
+            self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG,
+                                         reuse_port=os.environ.get("GATEWAY_REUSE_PORT") == "1")
             self._sock.settimeout(None)  # as nameko does: kombu issue 838
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)

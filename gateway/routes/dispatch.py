@@ -66,6 +66,11 @@ class DispatchRoutes:
     def my_requests(self, call):
         return self.dispatch.list_my_requests(call.actor)
 
+    @route("GET", "/api/requests/open", tag=TAG, summary="本社区开放认领、仍缺人手的居民点单（党员）",
+           response=schemas.Request(many=True, exclude=("history",)))
+    def open_requests(self, call):
+        return self.dispatch.list_open_requests(call.actor)
+
     @route("GET", "/api/dispatch/requests", tag=TAG, summary="工作人员查询辖区内的服务请求",
            query=schemas.SearchParams, response=schemas.Request(many=True, exclude=("history",)))
     def search_requests(self, call):
