@@ -8,7 +8,6 @@ and renders the result or the error in the one error format. The same declaratio
 """
 
 import functools
-import json
 import logging
 import os
 import re
@@ -22,9 +21,8 @@ from werkzeug.wrappers import Response
 import authz
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
-from gateway import tokens
+from gateway import edge, tokens
 from gateway.errors import (
-    PayloadTooLarge,
     ServiceUnavailable,
     error_response,
     json_response,
@@ -33,7 +31,7 @@ from gateway.errors import (
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = int(os.environ.get("GATEWAY_MAX_BODY_BYTES", str(256 * 1024)))
+MAX_BODY_BYTES = edge.MAX_BODY_BYTES
 RPC_TIMEOUT = float(os.environ.get("RPC_TIMEOUT", "10"))
 LISTEN_BACKLOG = int(os.environ.get("GATEWAY_LISTEN_BACKLOG", "2048"))
 
@@ -92,6 +90,9 @@ class GatewayServer(WebServer):
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)
 
+    def get_wsgi_app(self):
+        return edge.EdgeApp(self, ROUTES)  # size, OPTIONS/TRACE, werkzeug errors in our format
+
 
 class Endpoint(HttpRequestHandler):
     """nameko's http entrypoint, answering errors in our format instead of its own."""
@@ -114,16 +115,11 @@ def _actor(request) -> dict:
 
 def _json_body(request) -> dict:
     if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(message=f"提交的数据超过 {MAX_BODY_BYTES // 1024} KB 上限")
+        raise edge.too_large()
     raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(message=f"提交的数据超过 {MAX_BODY_BYTES // 1024} KB 上限")
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed(code="MALFORMED_JSON", message="请求体不是有效的 JSON") from None
+    data = edge.parse_json_body(raw)  # size, UTF-8, depth, surrogates, 63-bit integers
     if not isinstance(data, dict):
         raise ValidationFailed(code="MALFORMED_JSON", message="请求体应为 JSON 对象")
     return data
@@ -154,6 +150,7 @@ def route(method, path, *, tag, summary, body=None, query=None, response=None,
                     actor = _actor(request)
                     if not authz.may_attempt(actor, spec.action):
                         raise Forbidden(message="您的角色不能访问此功能")
+                edge.check_path_ids(path_values)
                 data = _json_body(request) if spec.body else {}
                 if spec.body:
                     # validate here for a fast, documented 400; forward the body as the client
@@ -168,7 +165,7 @@ def route(method, path, *, tag, summary, body=None, query=None, response=None,
                         code="UPSTREAM_TIMEOUT", message="后台服务响应超时，请稍后重试")):
                     result = fn(self, call, **path_values)
             except AppError as err:
-                return error_response(err)
+                return edge.edge_error(request.path, err)  # Open311's format under /open311/
             if isinstance(result, Response) or spec.raw:
                 return result
             return json_response(spec.status, result)

@@ -6,7 +6,7 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
 from common.config import SERVICES
-from gateway import openapi
+from gateway import edge, openapi
 from gateway.errors import MethodNotAllowed, NotFound, json_response
 from gateway.http import ROUTES, Endpoint, route
 from gateway.pages import console_page, docs_page
@@ -91,14 +91,9 @@ class GatewayService(*AREAS):
 
     @Endpoint.decorator("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
     def not_found(self, request, path):
-        """Unknown paths and methods answer in the one error format too."""
-        known = {r.method for r in ROUTES if _matches(r.path, "/" + path)}
+        """Unknown paths and methods answer in the one error format too (Open311's under /open311/)."""
+        known = edge.methods_for(ROUTES, "/" + path)
         if known:
-            raise MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
-        raise NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path}")
-
-
-def _matches(template: str, path: str) -> bool:
-    parts, given = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(parts) == len(given) and all(
-        p.startswith("{") or p == g for p, g in zip(parts, given, strict=True))
+            error = MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
+            return edge.edge_error("/" + path, error, headers={"Allow": edge.allow_header(known)})
+        return edge.edge_error("/" + path, NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path[:200]}"))
