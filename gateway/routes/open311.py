@@ -18,7 +18,7 @@ from common.errors import AppError, NotFound, Unauthorized, ValidationFailed
 from common.schemas import load
 from common.validation import INT_MAX
 from gateway.errors import status_of, translate
-from gateway.http import PUBLIC, route
+from gateway.http import route
 from services.bridge import domain, open311, schemas
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def open311_route(method, path, *, summary, root, status=200, description=""):
     """An Open311 endpoint: ``{format}`` is json or xml; AppErrors answer in Open311's error list."""
 
     def decorator(fn):
-        @route(method, f"{PREFIX}/{path}", tag="open311", summary=summary, roles=PUBLIC, raw=True,
+        @route(method, f"{PREFIX}/{path}", tag="open311", summary=summary, raw=True,
                status=status, description=description)
         @functools.wraps(fn)
         def handler(self, call, format, **values):
