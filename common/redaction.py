@@ -4,6 +4,8 @@ dead letters, their ``x-reason`` header, error lines. Recognises them by shape, 
 
 import re
 
+from common.masking import mask_phone
+
 # 18-digit resident ID (last may be X) and 15-digit legacy ones; mainland mobiles 1[3-9]xxxxxxxxx
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
 PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
@@ -12,7 +14,11 @@ ID_MARK = "[证件号已隐去]"
 
 def redact_text(text: str) -> str:
     text = ID_NUMBER.sub(ID_MARK, text)
-    return PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text)
+    return PHONE.sub(_masked, text)
+
+
+def _masked(match) -> str:
+    return mask_phone("".join(match.groups()))  # the one masking rule: 138****1234
 
 
 def redact(value):
@@ -33,4 +39,8 @@ def redact_bytes(raw: bytes) -> bytes:
     except UnicodeDecodeError:
         # not text: digits are ASCII bytes whatever surrounds them
         text = ID_NUMBER.sub("[ID]", raw.decode("latin-1"))
-        return PHONE.sub(lambda m: f"{m.group(1)}****{m.group(3)}", text).encode("latin-1")
+        return PHONE.sub(_masked, text)
+
+
+def _masked(match) -> str:
+    return mask_phone("".join(match.groups()))  # the one masking rule: 138****1234.encode("latin-1")
