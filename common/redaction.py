@@ -39,8 +39,8 @@ def redact_bytes(raw: bytes) -> bytes:
     except UnicodeDecodeError:
         # not text: digits are ASCII bytes whatever surrounds them
         text = ID_NUMBER.sub("[ID]", raw.decode("latin-1"))
-        return PHONE.sub(_masked, text)
+        return PHONE.sub(_masked, text).encode("latin-1")
 
 
 def _masked(match) -> str:
-    return mask_phone("".join(match.groups()))  # the one masking rule: 138****1234.encode("latin-1")
+    return mask_phone("".join(match.groups()))  # the one masking rule: 138****1234
