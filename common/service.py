@@ -1,6 +1,7 @@
 """What every service shares at its entrypoints: ``rpc``, a health ping and the outbox relay."""
 
 import functools
+import inspect
 
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
@@ -10,11 +11,14 @@ from nameko.constants import (
     LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
+from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.timer import timer
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 
-from common.errors import AppError
+from common.errors import AppError, Conflict, ValidationFailed
 from common.timers import fire_due
 
 
@@ -45,8 +49,28 @@ class _Rpc(Rpc):
 
 
 def rpc(fn):
-    """nameko's ``@rpc``; our own errors are expected answers, logged as warnings, not crashes."""
-    return _Rpc.decorator(expected_exceptions=(AppError,))(fn)
+    """nameko's ``@rpc``; our own errors are expected answers, logged as warnings, not crashes.
+
+    A value the database refuses (too long for its column, out of its range) is the caller's
+    bad input that a schema missed: a 400 with a reason, never a 500.
+    """
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def entrypoint(self, *args, **kwargs):
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
+        try:
+            return fn(self, *args, **kwargs)
+        except (DataError, OverflowError):
+            raise ValidationFailed(code="VALUE_OUT_OF_RANGE",
+                                   message="提交的数据超出允许的长度或范围，请精简后重试") from None
+        except StaleDataError:  # another instance changed the row, and the use case did not retry
+            raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试") from None
+
+    return _Rpc.decorator(expected_exceptions=(AppError,))(entrypoint)
 
 
 class ServiceBase:

@@ -317,7 +317,7 @@ def _confirm(uow, request: Request, actor: dict, rating: int, comment: str):
     uow.emit("request.confirmed", {
         **_event_data(request, comment), "member_ids": _claimed(session, request.id), "rating": rating,
         "points": domain.points_for(item.points, rating), "category": item.category,
-        "hours": _hours(request, item), "place": str((request.answers or {}).get("address") or "")})
+        "hours": _hours(request, item), "place": request.address or str((request.answers or {}).get("address") or "")})
 
 
 def confirm(store: Store, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:
