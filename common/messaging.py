@@ -28,6 +28,7 @@ from nameko.exceptions import UnknownService
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm.exc import StaleDataError
 
 from common import contracts
 from common.db import utcnow
@@ -40,9 +41,10 @@ DEAD_LETTER_EXCHANGE = Exchange("baodao.dead-letter", type="topic", durable=True
 DEAD_LETTER_QUEUE = Queue(
     "baodao.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key="#", durable=True
 )
-# a passing fault: the database, the broker or a service is unreachable for now
+# a passing fault: the database, the broker or a service is unreachable for now; or another
+# instance changed the row meanwhile (StaleDataError) and a second attempt reads it fresh
 TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError, BrokerError,
-             RecoverableConnectionError, UnknownService)
+             RecoverableConnectionError, UnknownService, StaleDataError)
 MAX_ATTEMPTS = int(os.environ.get("EVENT_MAX_ATTEMPTS", "8"))
 RETRY_BASE_SECONDS = float(os.environ.get("EVENT_RETRY_BASE_SECONDS", "1"))
 RETRY_CAP_SECONDS = 30.0
