@@ -101,7 +101,9 @@ def platform(workdir, services=None, extra_env=None, urls=None, prepare=None, sc
     port = support.free_port()
     with vhost() as name:
         amqp = support.amqp_uri_for(name)
-        env = {**os.environ, "AMQP_URI": amqp, "GATEWAY_PORT": str(port), "BAODAO_DATA_DIR": str(workdir),
+        # the benchmarks' receivers listen on loopback: allow-listed (see common/outbound.py)
+        env = {"OUTBOUND_ALLOW": "127.0.0.1", **os.environ,
+               "AMQP_URI": amqp, "GATEWAY_PORT": str(port), "BAODAO_DATA_DIR": str(workdir),
                "PYTHONUNBUFFERED": "1", **{f"{n.upper()}_DATABASE_URL": u for n, u in urls.items()},
                **(extra_env or {})}
         p = Platform(f"http://127.0.0.1:{port}", amqp, name, env, urls, os.path.join(workdir, "platform.log"))
