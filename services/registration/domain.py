@@ -34,6 +34,12 @@ def hash_id_number(id_number: str, key: bytes) -> str:
     return hmac.new(key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
 
+def mask_id_number(id_number: str) -> str:
+    """What a certificate (志愿服务证明) may print: the first four and last four characters."""
+    value = (id_number or "").strip().upper()
+    return value[:4] + "*" * max(len(value) - 8, 0) + value[-4:] if len(value) > 8 else "*" * len(value)
+
+
 def mask_phone(phone: str | None) -> str | None:
     if not phone or len(phone) < 7:
         return phone

@@ -68,6 +68,10 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
         for h in session.scalars(select(HistoryEntry).where(HistoryEntry.request_id.in_(ids))
                                  .order_by(HistoryEntry.id)):
             histories[h.request_id].append(h)
+    items = {}
+    if requests:
+        items = {i.id: i for i in session.scalars(select(MenuItem).where(
+            MenuItem.id.in_({r.menu_item_id for r in requests})))}
     views = []
     for r in requests:
         mine = assignments[r.id]
@@ -78,12 +82,18 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
         view = {**{c.key: getattr(r, c.key) for c in Request.__table__.columns},
                 "caller_phone": phone, "state_label": domain.STATE_LABELS[r.state],
                 "offered_to": _members(mine, "offered") + claimed, "claimed_by": claimed,
-                "work_unit_ids": list(r.work_unit_ids or [])}
+                "work_unit_ids": list(r.work_unit_ids or []), "hours_bounds": _hour_bounds(items.get(r.menu_item_id))}
         if history:
             view["history"] = _history_rows(histories[r.id])
         views.append(view)
     schema = schemas.Request(many=True) if history else schemas.Request(many=True, exclude=("history",))
     return schema.dump(views)
+
+
+def _hour_bounds(item: MenuItem | None) -> dict:
+    if item is None:
+        return domain.hour_bounds(None, 0.5, 8.0, 60)
+    return domain.hour_bounds(item.default_hours, item.min_hours, item.max_hours, item.expected_minutes)
 
 
 def _view(session, request: Request, actor: dict) -> dict:
