@@ -72,8 +72,8 @@ def close_quarter(store: Store, actor: dict, payload: dict) -> dict:
                 "work_unit_id": report.work_unit_id, "work_unit_name": names.get(report.work_unit_id, ""),
                 "period": period, "members": report.members, "total_points": report.total_points,
                 "report_url": f"/api/scoring/quarters/{period}/unit-reports/{report.work_unit_id}?format=xlsx"})
-        for row in _recognised(session, period):
-            uow.emit("member.recognised", row)
+        for award in _recognised(session, period):
+            uow.emit("member.recognised", award)
         _audit(session, actor, "quarter.close", f"period:{period}", totals)
         result = _period_view(session, row)
         uow.commit()
