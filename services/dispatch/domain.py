@@ -14,6 +14,7 @@ by the level above. Micro-wishes and opinions have their own small machines belo
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from common.actors import reaches
 from common.errors import Conflict, Forbidden, ValidationFailed
@@ -219,15 +220,26 @@ def points_for(base_points: int, rating: int) -> int:
 AUTO_CONFIRM_RATING = 5  # 超时未评价默认好评, as residents are told when they order
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+def available_actions(actor: dict, state: str, *, resident_id: int | None, my_status: str | None,
+                      open_to_all: bool, same_community: bool) -> list[str]:
+    """What the caller can do next on a request, so a phone shows only the buttons that work.
+    The commands still check everything themselves; this only saves a tap that would fail."""
+    role = actor["role"]
+    actions = []
 
+    def allowed(action):
+        return state in TRANSITIONS[action][0]
 
-def can_see_caller_phone(actor: dict, place: Place) -> bool:
-    """A hotline caller has no account: only their community's staff (and the system) see it."""
-    return actor["role"] == "system" or (actor["role"] == "community_staff" and in_scope(actor, place))
+    if role == "resident" and actor["user_id"] == resident_id:
+        actions += [a for a in ("cancel", "confirm") if allowed(a)]
+    elif role in ("member", "grid_leader"):
+        if allowed("claim") and my_status != "claimed" and (my_status == "offered" or (open_to_all and same_community)):
+            actions.append("claim")
+        if my_status == "offered" and allowed("decline"):
+            actions.append("decline")
+        if my_status == "claimed":
+            actions += [a for a in ("hand_back", "start", "complete") if allowed(a)]
+    return actions
 
 
 # ---- policy and deadlines ----------------------------------------------------------------
@@ -353,6 +365,34 @@ def service_time(definitions: list[dict], answers: dict) -> str | None:
         if d.get("datatype") == "datetime" and _is_datetime(answers.get(d["code"])):
             return answers[d["code"]]
     return None
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_text(moment: datetime) -> str:
+    """A time as people here read it (a naive time is taken as Beijing time, as typed)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def answer_items(definitions: list[dict], answers: dict) -> list[dict]:
+    """The answers as a person reads them: each field's Chinese name and the chosen options' names."""
+    items = []
+    for d in sorted(definitions or [], key=lambda d: d.get("order", 0)):
+        value = answers.get(d["code"])
+        if value in (None, "", []):
+            continue
+        names = {v["key"]: v["name"] for v in d.get("values", [])}
+        if isinstance(value, list):
+            shown = "、".join(str(names.get(v, v)) for v in value)
+        elif d.get("datatype") == "datetime" and _is_datetime(value):
+            shown = beijing_text(datetime.fromisoformat(value))
+        else:
+            shown = str(names.get(value, value))
+        items.append({"code": d["code"], "label": d.get("description") or d["code"], "value": shown})
+    return items
 
 
 def validate_fields(definitions: list[dict], values: dict) -> dict:

@@ -79,6 +79,11 @@ class Request(Base):
     source: Mapped[str] = mapped_column(String(10), default="resident", server_default="resident")
     caller_name: Mapped[str | None] = mapped_column(String(50))
     caller_phone: Mapped[str | None] = mapped_column(String(20))
+    # whom the serving member calls and where they go: the resident's own words at ordering
+    contact_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(String(200))
+    preferred_time: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     menu_item_id: Mapped[int] = mapped_column(ForeignKey("menu_items.id"))
     title: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")

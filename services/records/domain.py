@@ -9,8 +9,8 @@ import os
 import secrets
 from datetime import date
 
-from common.actors import reaches
-from common.errors import Conflict, Forbidden, ValidationFailed
+import authz
+from common.errors import Conflict, ValidationFailed
 
 STATED, CONFIRMED = "stated", "confirmed"
 STATUS_LABELS = {STATED: "待确认", CONFIRMED: "已确认"}
@@ -105,15 +105,20 @@ def volunteer_star(hours: float, thresholds=DEFAULT_STAR_THRESHOLDS) -> dict:
             "thresholds": list(thresholds)}
 
 
-# ---- who may do what ---------------------------------------------------------------------------
+# ---- who may do what (the rows "records.*" of authz/table.py, with this record's facts) ----------
 
-def can_manage_community(actor: dict, community_id: int | None, place: dict | None) -> bool:
+def record_facts(community_id: int | None, place: dict | None, *, owner_ids=(), assigned_ids=()) -> dict:
+    place = place or {}
+    return authz.facts(owner_ids=owner_ids, assigned_ids=assigned_ids, community_id=community_id,
+                       street_id=place.get("street_id"), district_id=place.get("district_id"))
+
+
+def can_manage_community(actor: dict, community_id: int | None, place: dict | None,
+                         action: str = "records.records_queue") -> bool:
     """Staff whose part of the tree holds the community (``place``: its street and district)."""
     if community_id is None or actor["role"] not in (*STAFF, "system"):
         return False
-    place = place or {}
-    return reaches(actor, community_id=community_id, street_id=place.get("street_id"),
-                   district_id=place.get("district_id"))
+    return authz.permits(actor, action, record_facts(community_id, place))
 
 
 def is_e_branch_secretary_of(actor: dict, volunteer: dict | None) -> bool:
@@ -123,31 +128,37 @@ def is_e_branch_secretary_of(actor: dict, volunteer: dict | None) -> bool:
             and actor.get("user_id") != volunteer.get("member_id"))
 
 
-def check_can_confirm(actor: dict, entry_community_id: int, place: dict | None, volunteer: dict | None):
-    """The organiser: staff over the recording community, or the member's e-branch secretary."""
-    if can_manage_community(actor, entry_community_id, place):
-        return
+def organisers(actor: dict, entry_community_id: int, volunteer: dict | None) -> list:
+    """The e-branch secretary of the member is assigned to confirm their hours in that community."""
     if is_e_branch_secretary_of(actor, volunteer) and actor.get("community_id") == entry_community_id:
-        return
-    raise Forbidden(code="NOT_ORGANISER", message="只有组织该服务的社区工作人员或e支部书记可以确认时长")
+        return [actor["user_id"]]
+    return []
+
+
+def check_can_confirm(actor: dict, entry_community_id: int, place: dict | None, volunteer: dict | None,
+                      action: str = "records.records_confirm"):
+    """The organiser: staff over the recording community, or the member's e-branch secretary."""
+    owners = [volunteer["member_id"]] if volunteer and action == "records.records_entry" else []
+    authz.check(actor, action, record_facts(entry_community_id, place, owner_ids=owners,
+                                            assigned_ids=organisers(actor, entry_community_id, volunteer)),
+                message="只有组织该服务的社区工作人员或e支部书记可以确认时长")
 
 
 def can_view_record(actor: dict, member_id: int, holder_place: dict | None, holder_id: int | None) -> bool:
     """The member; staff over the community keeping the record (after a transfer: once consented)."""
-    if actor["role"] == "system" or actor.get("user_id") == member_id:
-        return True
-    return can_manage_community(actor, holder_id, holder_place)
+    return authz.permits(actor, "records.member_record", record_facts(holder_id, holder_place, owner_ids=[member_id]))
 
 
-def check_can_record(actor: dict, community_id: int | None, place: dict | None):
-    """Trainings, awards, complaints, certificates: staff of the recording organisation."""
-    if not can_manage_community(actor, community_id, place):
-        raise Forbidden(code="OUT_OF_SCOPE", message="只能为本辖区社区记录或出具证明")
+def check_can_record(actor: dict, community_id: int | None, place: dict | None, action: str,
+                     owner_id: int | None = None):
+    """Trainings, awards, complaints, certificates, exports: staff of the recording organisation."""
+    authz.check(actor, action, record_facts(community_id, place, owner_ids=[owner_id]),
+                message="只能为本辖区社区记录、出具证明或导出")
 
 
 def check_transfer_decision(actor: dict, transfer_member_id: int, status: str):
-    if actor.get("user_id") != transfer_member_id or actor["role"] not in ("member", "grid_leader"):
-        raise Forbidden(code="NOT_YOUR_RECORD", message="只有党员本人可以决定是否转移志愿服务记录")
+    authz.check(actor, "records.records_decide_transfer", authz.facts(owner_ids=[transfer_member_id]),
+                message="只有党员本人可以决定是否转移志愿服务记录")
     if status != "pending":
         raise Conflict(code="TRANSFER_DECIDED", message="该转移申请已处理", details={"current_status": status})
 

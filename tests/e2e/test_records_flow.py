@@ -151,7 +151,8 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     got = staff.get("/api/records/export", params={"format": "csv", "since": CHINA_TODAY})
     assert got.status_code == 200 and got.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
-    assert rows[0][:7] == ["志愿者姓名", "志愿者编号", "记录组织", "服务项目/活动", "服务日期", "服务地点", "确认时长（小时）"]
+    assert rows[0][:7] == ["志愿者姓名", "志愿者编号", "记录组织", "服务项目/活动", "服务日期", "服务地点",
+                           "确认时长（小时）"]
     mine = sorted((int(r[8]), float(r[6])) for r in rows[1:] if r[0] == "张伟")
     assert mine == confirmed
     assert all(r[3].startswith("'=") for r in rows[1:] if "HYPERLINK" in r[3])

@@ -158,7 +158,7 @@ def test_export_cells_that_would_run_as_formulas_are_escaped(text):
 
 
 def test_a_certificate_prints_the_id_number_masked():
-    from services.registration.domain import mask_id_number
+    from common.masking import mask_id_number
 
     assert mask_id_number("440604198001010012") == "4406**********0012"
     assert mask_id_number("short") == "*****"

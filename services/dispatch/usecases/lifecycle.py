@@ -308,7 +308,7 @@ def complete(store: Store, actor: dict, request_id: int, payload=None, idempoten
 
 
 def _service_place(request: Request) -> str:
-    return str((request.answers or {}).get("address") or "")
+    return request.address or str((request.answers or {}).get("address") or "")
 
 
 def _confirm(uow, request: Request, actor: dict, rating: int, comment: str):

@@ -45,7 +45,7 @@ def issue(store: Store, registration, actor: dict, payload: dict) -> dict:
     if community_id is None:
         raise Forbidden(code="COMMUNITY_REQUIRED", message="请指明出具证明的社区（community_id）")
     place = place_of(registration, community_id)
-    domain.check_can_record(actor, community_id, place)
+    domain.check_can_record(actor, community_id, place, "records.records_issue_certificate")
     today = _beijing_today()
     domain.check_period(data["since"], data["until"], today)
     # Beijing days, compared in UTC: SQLite keeps the stored UTC times without their offset
@@ -84,9 +84,8 @@ def issue(store: Store, registration, actor: dict, payload: dict) -> dict:
 
 
 def _check_can_read(actor: dict, registration, cert: Certificate):
-    if actor.get("user_id") == cert.member_id or actor["role"] == "system":
-        return
-    domain.check_can_record(actor, cert.community_id, place_of(registration, cert.community_id))
+    domain.check_can_record(actor, cert.community_id, place_of(registration, cert.community_id),
+                            "records.records_certificate_pdf", owner_id=cert.member_id)
 
 
 def list_certificates(store: Store, registration, actor: dict, query: dict) -> list[dict]:
@@ -97,7 +96,8 @@ def list_certificates(store: Store, registration, actor: dict, query: dict) -> l
         stmt = stmt.where(Certificate.member_id == actor["user_id"])
     else:
         community_id = q["community_id"] if q["community_id"] is not None else actor.get("community_id")
-        domain.check_can_record(actor, community_id, place_of(registration, community_id))
+        domain.check_can_record(actor, community_id, place_of(registration, community_id),
+                                "records.records_certificates")
         stmt = stmt.where(Certificate.community_id == community_id)
     if q["member_id"] is not None:
         stmt = stmt.where(Certificate.member_id == q["member_id"])
@@ -123,7 +123,8 @@ def revoke(store: Store, registration, actor: dict, number: str, payload: dict) 
     data = load(schemas.Revoke(), payload)
     with store.sessionmaker() as session:
         community_id = _by_number(session, number).community_id
-    domain.check_can_record(actor, community_id, place_of(registration, community_id))
+    domain.check_can_record(actor, community_id, place_of(registration, community_id),
+                            "records.records_revoke_certificate")
     with store.uow() as uow:
         cert = _by_number(uow.session, number, lock=True)
         if cert.revoked_at is not None:

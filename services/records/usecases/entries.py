@@ -142,8 +142,8 @@ def get(store: Store, registration, actor: dict, entry_id: int) -> dict:
     with store.uow() as uow:
         session = uow.session
         entry = get_entry(session, entry_id)
-        if actor.get("user_id") != entry.member_id:
-            domain.check_can_confirm(actor, entry.community_id, place, volunteer_facts(session, entry.member_id))
+        facts = volunteer_facts(session, entry.member_id) or {"member_id": entry.member_id}
+        domain.check_can_confirm(actor, entry.community_id, place, facts, action="records.records_entry")
         return _entry_view(session, entry, names_of(registration, [community_id]))
 
 

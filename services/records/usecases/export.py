@@ -31,7 +31,7 @@ def rows(store: Store, registration, actor: dict, query: dict) -> tuple[list[lis
     community_id = q["community_id"] if q["community_id"] is not None else actor.get("community_id")
     if community_id is None:
         raise Forbidden(code="COMMUNITY_REQUIRED", message="请指明导出哪个社区的志愿服务记录（community_id）")
-    domain.check_can_record(actor, community_id, place_of(registration, community_id))
+    domain.check_can_record(actor, community_id, place_of(registration, community_id), "records.records_export")
     stmt = select(Entry, Volunteer).join(Volunteer, Volunteer.member_id == Entry.member_id).where(
         Entry.community_id == community_id, Entry.status == domain.CONFIRMED)
     if q["since"]:

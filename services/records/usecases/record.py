@@ -77,19 +77,19 @@ def on_member_recognised(uow, event: dict):
 
 # ---- staff record trainings, awards, complaints -----------------------------------------------
 
-def _recording_community(registration, actor: dict, given: int | None) -> tuple[int, dict | None]:
+def _recording_community(registration, actor: dict, given: int | None, action: str) -> tuple[int, dict | None]:
     community_id = given if given is not None else actor.get("community_id")
     if community_id is None:
         raise Forbidden(code="COMMUNITY_REQUIRED", message="请指明记录的社区（community_id）")
     place = place_of(registration, community_id)
-    domain.check_can_record(actor, community_id, place)
+    domain.check_can_record(actor, community_id, place, action)
     return community_id, place
 
 
 def add_training(store: Store, registration, actor: dict, payload: dict) -> list[dict]:
     actor = load_actor(actor)
     data = load(schemas.NewTraining(), payload)
-    community_id, _ = _recording_community(registration, actor, data["community_id"])
+    community_id, _ = _recording_community(registration, actor, data["community_id"], "records.records_add_training")
     names = names_of(registration, [community_id])
     with store.uow() as uow:
         rows = []
@@ -112,7 +112,7 @@ def _training_view(row: Training, names: dict) -> dict:
 def add_award(store: Store, registration, actor: dict, payload: dict) -> dict:
     actor = load_actor(actor)
     data = load(schemas.NewAward(), payload)
-    community_id, place = _recording_community(registration, actor, data["community_id"])
+    community_id, place = _recording_community(registration, actor, data["community_id"], "records.records_add_award")
     with store.uow() as uow:
         row = Award(member_id=data["member_id"], community_id=community_id, title=data["title"],
                     issuer=data["issuer"] or place["name"], awarded_on=data["awarded_on"], source="staff",
@@ -132,7 +132,8 @@ def _award_view(row: Award, names: dict) -> dict:
 def add_complaint(store: Store, registration, actor: dict, payload: dict) -> dict:
     actor = load_actor(actor)
     data = load(schemas.NewComplaint(), payload)
-    community_id, place = _recording_community(registration, actor, data["community_id"])
+    community_id, place = _recording_community(registration, actor, data["community_id"],
+                                               "records.records_add_complaint")
     with store.uow() as uow:
         row = Complaint(member_id=data["member_id"], community_id=community_id, summary=data["summary"],
                         received_on=data["received_on"], status="open", recorded_by=actor["user_id"])
@@ -152,7 +153,7 @@ def handle_complaint(store: Store, registration, actor: dict, complaint_id: int,
             raise NotFound(code="COMPLAINT_NOT_FOUND", message="找不到该投诉记录")
         community_id = row.community_id
     place = place_of(registration, community_id)
-    domain.check_can_record(actor, community_id, place)
+    domain.check_can_record(actor, community_id, place, "records.records_handle_complaint")
     with store.uow() as uow:
         row = uow.session.get(Complaint, complaint_id, with_for_update=True)
         if row.status != "open":
@@ -167,7 +168,7 @@ def handle_complaint(store: Store, registration, actor: dict, complaint_id: int,
 def list_complaints(store: Store, registration, actor: dict, query: dict) -> list[dict]:
     actor = load_actor(actor)
     q = load(schemas.ComplaintQuery(), query)
-    community_id, _ = _recording_community(registration, actor, q["community_id"])
+    community_id, _ = _recording_community(registration, actor, q["community_id"], "records.records_complaints")
     with store.uow() as uow:
         stmt = select(Complaint).where(Complaint.community_id == community_id)
         if q["status"]:

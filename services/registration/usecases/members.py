@@ -4,10 +4,12 @@ from datetime import date
 
 from sqlalchemy import delete, insert, select
 
+import authz
 from common import config
-from common.actors import Actor, reaches
+from common.actors import Actor
 from common.db import Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -77,8 +79,7 @@ def _views(session, members: list[Member]) -> list[dict]:
 
 
 def _shown(actor: dict, member: dict) -> dict:
-    if not domain.can_see_phone(actor, member):
-        member = dict(member, phone=domain.mask_phone(member["phone"]))
+    member = dict(member, phone=authz.shown_phone(actor, member["phone"], domain.phone_subject(member)))
     return schemas.Member().dump(member)
 
 
@@ -102,22 +103,25 @@ def _facts(session, member: Member) -> dict:
             "id_number_masked": member.id_number_masked}
 
 
-def _check_can_view_private(session, actor: dict, member: Member):
-    """History, the card: the member, staff above them, their work unit's organisation."""
-    if actor["role"] == "system" or actor.get("user_id") == member.id:
-        return
-    if actor["role"] == "unit_org" and member.work_unit_id and actor.get("work_unit_id") == member.work_unit_id:
-        return
+def member_facts_for_policy(session, member: Member) -> dict:
+    """A member's record as the policy reads it: the person, their place in the tree, their employer."""
     user = session.get(User, member.id)
-    if reaches(actor, community_id=member.community_id, street_id=user.street_id, district_id=user.district_id):
-        return
-    raise Forbidden(message="您不能查看该党员的报到记录")
+    return authz.facts(owner_ids=[member.id], grid_id=member.grid_id, community_id=member.community_id,
+                       street_id=user.street_id if user else None, district_id=user.district_id if user else None,
+                       work_unit_ids=[member.work_unit_id])
+
+
+def _check_can_view_private(session, actor: dict, member: Member, action: str = "registration.card"):
+    """History, the card: the member, staff above them, their work unit's organisation."""
+    authz.check(actor, action, member_facts_for_policy(session, member), message="您不能查看该党员的报到记录")
 
 
 def get_member(store: Store, actor: dict, member_id: int) -> dict:
     actor = load(Actor(), actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
+        authz.check(actor, "registration.get_member", member_facts_for_policy(uow.session, member),
+                    message="您不能查看该党员的报到信息")
         return _shown(actor, _views(uow.session, [member])[0])
 
 
@@ -125,7 +129,7 @@ def member_history(store: Store, actor: dict, member_id: int) -> list[dict]:
     actor = load(Actor(), actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
-        _check_can_view_private(uow.session, actor, member)
+        _check_can_view_private(uow.session, actor, member, "registration.member_history")
         rows = uow.session.scalars(select(RegistrationHistory).where(RegistrationHistory.member_id == member_id)
                                    .order_by(RegistrationHistory.id)).all()
         return schemas.HistoryEntry(many=True).dump(rows)
@@ -208,7 +212,7 @@ def _checked_details(session, data: dict) -> dict:
         unit = _work_unit_by_name(session, data["work_unit"], data["party_org"])
     return {"windows": windows, "post_ids": post_ids, "unit": unit, "skills": domain.normalise_skills(data["skills"]),
             "id_hash": domain.hash_id_number(data["id_number"], id_hash_key()),
-            "id_masked": domain.mask_id_number(data["id_number"])}
+            "id_masked": mask_id_number(data["id_number"])}
 
 
 def _fill(session, member: Member, data: dict, checked: dict):

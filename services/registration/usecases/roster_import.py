@@ -7,6 +7,7 @@ from sqlalchemy import insert, select
 from common.actors import Actor, reaches
 from common.db import Store, utcnow
 from common.errors import Forbidden, NotFound, ValidationFailed
+from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -176,7 +177,7 @@ def _roster_row(tree: _Tree, raw: dict, default_community, forced_unit, key: byt
         return None, reasons
     return {
         "name": name[:50], "phone": phone, "id_hash": domain.hash_id_number(id_number, key),
-        "id_masked": domain.mask_id_number(id_number),
+        "id_masked": mask_id_number(id_number),
         "community_id": community_id, "grid_id": grid_id, "building_id": building_id,
         "work_unit": (forced_unit or row["work_unit"].strip())[:100] or None,
         "party_org": row["party_org"].strip()[:100] or None, "profession": row["profession"].strip()[:50] or None,
