@@ -1,12 +1,12 @@
 """members keep a masked ID number for volunteer certificates (#16)
 
-Revision ID: reg00016
+Revision ID: reg0016
 Revises: reg0002
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = 'reg00016'
+revision = 'reg0016'
 down_revision = 'reg0002'
 branch_labels = None
 depends_on = None

@@ -1,12 +1,12 @@
 """hours a member states at completion, within the menu item's bounds (#16)
 
-Revision ID: dis00016
+Revision ID: dis0016
 Revises: dis0002
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = 'dis00016'
+revision = 'dis0016'
 down_revision = 'dis0002'
 branch_labels = None
 depends_on = None
