@@ -1,0 +1,20 @@
+// Names for the generated API types the H5 uses (web/src/api is generated from /openapi.json).
+import type { components } from '@/api/schema'
+
+type S = components['schemas']
+export type Principal = S['Principal']
+export type ServiceRequest = S['Request']
+export type MenuItem = S['MenuItem']
+export type FieldDefinition = S['FieldDefinition']
+export type Wish = S['Wish']
+export type Opinion = S['Opinion']
+export type Activity = S['Activity']
+export type Signup = S['Signup']
+export type MySignup = S['MySignup']
+export type Inbox = S['Inbox']
+export type Message = S['Message']
+export type Member = S['Member']
+export type Card = S['Card']
+export type Balance = S['Balance']
+export type Post = S['Post']
+export type Place = S['Place']
