@@ -12,8 +12,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## set up, migrate, load the demo district if empty, start everything
-	$(PY) -m cli.main run
+run: $(STAMP)  ## set up, migrate, load the demo district if empty, start everything (ARGS="--scale dispatch=3")
+	$(PY) -m cli.main run $(ARGS)
 
 test: $(STAMP)  ## lint, then unit, integration and end-to-end tests (SQLite and PostgreSQL)
 	$(VENV)/bin/ruff check .

@@ -5,6 +5,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+import authz
 from gateway.http import ROUTES
 
 TAGS = [
@@ -67,7 +68,10 @@ def build() -> dict:
                                 "content": {"application/json": {"schema": r.response or {"type": "object"}}}},
                 "default": {"description": "错误", "content": ERROR_BODY},
             },
+            # from the one policy table (authz/table.py), as the gateway and the services enforce it
             "x-roles": list(r.roles) or ["public"],
+            "x-action": r.action,
+            "x-scopes": {role: list(scopes) for role, scopes in authz.POLICY.rules(r.action).items()},
         }
         if r.description:
             operation["description"] = r.description

@@ -6,9 +6,9 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
 from common.config import SERVICES
-from gateway import openapi
+from gateway import edge, openapi
 from gateway.errors import MethodNotAllowed, NotFound, json_response
-from gateway.http import PUBLIC, ROUTES, Endpoint, route
+from gateway.http import ROUTES, Endpoint, route
 from gateway.pages import console_page, docs_page
 from gateway.routes.activities import ActivitiesRoutes
 from gateway.routes.auth import AuthRoutes
@@ -48,7 +48,7 @@ class GatewayService(*AREAS):
     bridge = RpcProxy("bridge")
 
     @route("GET", "/health", tag="system", summary="运行状态：消息中间件与各服务是否可达",
-           roles=PUBLIC, raw=True)
+           raw=True)
     def health(self, call):
         checks = {"broker": self._check_broker()}
         pool = eventlet.GreenPool()
@@ -77,28 +77,23 @@ class GatewayService(*AREAS):
         except Exception as exc:
             return f"error: {type(exc).__name__}"
 
-    @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档", roles=PUBLIC)
+    @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档")
     def openapi_document(self, call):
         return openapi.build()
 
-    @route("GET", "/", tag="system", summary="网页工作台（居民点单、党员接单、社区登记）", roles=PUBLIC, raw=True)
+    @route("GET", "/", tag="system", summary="网页工作台（居民点单、党员接单、社区登记）", raw=True)
     def console(self, call):
         return console_page()
 
-    @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", roles=PUBLIC, raw=True)
+    @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", raw=True)
     def docs(self, call):
         return docs_page()
 
     @Endpoint.decorator("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
     def not_found(self, request, path):
-        """Unknown paths and methods answer in the one error format too."""
-        known = {r.method for r in ROUTES if _matches(r.path, "/" + path)}
+        """Unknown paths and methods answer in the one error format too (Open311's under /open311/)."""
+        known = edge.methods_for(ROUTES, "/" + path)
         if known:
-            raise MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
-        raise NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path}")
-
-
-def _matches(template: str, path: str) -> bool:
-    parts, given = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(parts) == len(given) and all(
-        p.startswith("{") or p == g for p, g in zip(parts, given, strict=True))
+            error = MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
+            return edge.edge_error("/" + path, error, headers={"Allow": edge.allow_header(known)})
+        return edge.edge_error("/" + path, NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path[:200]}"))

@@ -8,6 +8,7 @@ everything but the service list. Documented for people in docs/interop.md.
 
 import functools
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 
 from werkzeug.wrappers import Response
@@ -15,9 +16,12 @@ from werkzeug.wrappers import Response
 from common.db import utcnow
 from common.errors import AppError, NotFound, Unauthorized, ValidationFailed
 from common.schemas import load
-from gateway.errors import status_of
-from gateway.http import PUBLIC, route
+from common.validation import INT_MAX
+from gateway.errors import status_of, translate
+from gateway.http import route
 from services.bridge import domain, open311, schemas
+
+log = logging.getLogger(__name__)
 
 PREFIX = "/open311/v2"
 DEFAULT_WINDOW = timedelta(days=90)  # the spec's default when no start_date is given
@@ -34,15 +38,23 @@ def _describe(err: AppError) -> str:
     """One line for Open311's ``description``: the message and, if any, what is wrong where."""
     parts = [err.message]
     for name, problems in (err.fields or {}).items():
-        parts.append(f"{name}: {problems}")
+        text = "、".join(map(str, problems)) if isinstance(problems, list) else str(problems)
+        parts.append(f"{name}: {text}")
     return "；".join(parts)
+
+
+def open311_error_response(err: AppError, path: str = "") -> Response:
+    """Any failure under /open311/ as Open311's error list, in the format the path asks for."""
+    fmt = "xml" if path.endswith(".xml") else "json"
+    code = status_of(err)
+    return _render(code, "errors", open311.errors(code, _describe(err)), fmt)
 
 
 def open311_route(method, path, *, summary, root, status=200, description=""):
     """An Open311 endpoint: ``{format}`` is json or xml; AppErrors answer in Open311's error list."""
 
     def decorator(fn):
-        @route(method, f"{PREFIX}/{path}", tag="open311", summary=summary, roles=PUBLIC, raw=True,
+        @route(method, f"{PREFIX}/{path}", tag="open311", summary=summary, raw=True,
                status=status, description=description)
         @functools.wraps(fn)
         def handler(self, call, format, **values):
@@ -51,9 +63,12 @@ def open311_route(method, path, *, summary, root, status=200, description=""):
                 if format not in ("json", "xml"):
                     raise NotFound(code="FORMAT_NOT_SUPPORTED", message="只支持 .json 和 .xml 两种格式")
                 return _render(status, root, fn(self, call, **values), fmt)
-            except AppError as err:
+            except Exception as exc:  # Open311 clients get Open311's error list, 500s included
+                err = translate(exc)
+                if err.code == "INTERNAL_ERROR":
+                    log.error("unhandled error on %s", call.request.path, exc_info=exc)
                 code = status_of(err)
-                return _render(code if code != 500 else 500, "errors", open311.errors(code, _describe(err)), fmt)
+                return _render(code, "errors", open311.errors(code, _describe(err)), fmt)
 
         return handler
 
@@ -78,6 +93,8 @@ class Open311Routes:
                 community_id = int(value)
             except (TypeError, ValueError):
                 raise ValidationFailed(fields={"jurisdiction_id": ["应为社区编号（整数）"]}) from None
+            if not 0 < community_id <= INT_MAX:
+                raise NotFound(code="JURISDICTION_NOT_FOUND", message="没有这个 jurisdiction_id")
         if system:
             domain.check_community(system, community_id)
         place = self.registration.get_place(community_id)
@@ -145,6 +162,7 @@ class Open311Routes:
         actor = {"user_id": None, "role": "system", "name": system["system"]}
         cache: dict = {}
         ids = open311.split_list(query["service_request_id"], as_int=True, name="service_request_id")
+        ids = [i for i in ids if 0 < i <= INT_MAX]  # no request can have another id
         if ids:
             found = []
             for request_id in ids[:MAX_REQUESTS]:

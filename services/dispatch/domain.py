@@ -220,27 +220,6 @@ def points_for(base_points: int, rating: int) -> int:
 AUTO_CONFIRM_RATING = 5  # 超时未评价默认好评, as residents are told when they order
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
-
-
-def can_see_caller_phone(actor: dict, place: Place) -> bool:
-    """A hotline caller has no account: only their community's staff (and the system) see it."""
-    return actor["role"] == "system" or (actor["role"] == "community_staff" and in_scope(actor, place))
-
-
-def can_see_contact(actor: dict, place: Place, resident_id: int | None, claimed_by: list[int]) -> bool:
-    """Who may call the person a request serves: the resident themself, the members who claimed
-    it (to arrange the visit) and the community's staff; offered or browsing members see it masked."""
-    if actor["role"] == "resident":
-        return actor["user_id"] is not None and actor["user_id"] == resident_id
-    if actor["role"] in ("member", "grid_leader") and actor["user_id"] in claimed_by:
-        return True
-    return can_see_caller_phone(actor, place)
-
-
 def available_actions(actor: dict, state: str, *, resident_id: int | None, my_status: str | None,
                       open_to_all: bool, same_community: bool) -> list[str]:
     """What the caller can do next on a request, so a phone shows only the buttons that work.

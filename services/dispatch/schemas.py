@@ -22,7 +22,7 @@ class FieldDefinition(Schema):
     datatype = fields.String(required=True, validate=validate.OneOf(DATATYPES),
                              metadata={"enum": list(DATATYPES)})
     required = fields.Boolean(load_default=False)
-    order = fields.Integer(load_default=0)
+    order = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
     values = fields.List(fields.Nested(FieldValue), load_default=list)
 
     class Meta:
@@ -34,14 +34,20 @@ class FieldDefinition(Schema):
         return {"values": [], "required": False, "order": 0, **definition}
 
 
+# deadlines are added to "now": a year keeps every later datetime computation in range
+MAX_MINUTES = 366 * 24 * 60
+MINUTES = validate.Range(min=0.01, max=MAX_MINUTES)
+
+
 class DeadlinePolicy(StrictSchema):
-    claim_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.01),
+    claim_minutes = fields.Float(load_default=None, allow_none=True, validate=MINUTES,
                                  metadata={"description": "派单后多久无人接单即上报（分钟）"})
-    service_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.01),
+    service_minutes = fields.Float(load_default=None, allow_none=True, validate=MINUTES,
                                    metadata={"description": "接单后多久未完成即上报（分钟）"})
-    confirm_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.01),
+    confirm_minutes = fields.Float(load_default=None, allow_none=True, validate=MINUTES,
                                    metadata={"description": "完成后多久未确认即自动确认（分钟）"})
-    remind_before_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0),
+    remind_before_minutes = fields.Float(load_default=None, allow_none=True,
+                                         validate=validate.Range(min=0, max=MAX_MINUTES),
                                          metadata={"description": "到期前多久提醒（分钟）"})
 
 
@@ -87,7 +93,7 @@ class Policy(StrictSchema):
     auto_accept = fields.Boolean(load_default=True, metadata={"description": "居民点单后自动受理"})
     offer_top_k = fields.Integer(load_default=3, validate=validate.Range(min=0, max=50),
                                  metadata={"description": "自动派给匹配度最高的前 k 名党员（0：直接开放认领）"})
-    open_after_minutes = fields.Float(load_default=60.0, validate=validate.Range(min=0.01),
+    open_after_minutes = fields.Float(load_default=60.0, validate=MINUTES,
                                       metadata={"description": "派单后多久无人接单即开放给全社区党员认领"})
 
 

@@ -268,6 +268,10 @@ def test_the_card_counts_services_from_events_and_survives_scoring_being_down(rp
 def test_work_units_report_and_the_tree_is_managed_in_scope(rpc):
     street, staff = login(rpc, "street"), login(rpc, "staff1")
     unit = rpc.registration.create_work_unit(street, {"name": "石湾供电所", "party_org": "石湾供电所党支部"})
+    with pytest.raises(Forbidden):  # no co-building report in the street's communities yet: no login for it
+        rpc.registration.create_unit_account(street, unit["id"], {"username": "power", "name": "供电所党支部",
+                                                                  "password": "unit-pass-1"})
+    rpc.registration.report_unit(street, unit["id"], {"community_id": staff["community_id"], "commitments": ["x"]})
     account = rpc.registration.create_unit_account(street, unit["id"], {"username": "power", "name": "供电所党支部",
                                                                         "password": "unit-pass-1"})
     unit_org = login(rpc, "power", "unit-pass-1")

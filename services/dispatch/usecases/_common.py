@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 
+import authz
 from common import timers
 from common.db import utcnow
 from common.errors import Forbidden, NotFound
@@ -79,18 +80,17 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
     for r in requests:
         mine = assignments[r.id]
         claimed = _members(mine, "claimed")
-        place = _place(r)
-        phone = r.caller_phone
-        if phone and not domain.can_see_caller_phone(actor, place):
-            phone = domain.mask_phone(phone)
-        # TODO(#11): use the one masking function of common/ once it lands
+        # the person's phone: full to the resident, their community's staff and the members who claimed it
+        subject = authz.facts(owner_ids=[r.resident_id], assigned_ids=claimed, community_id=r.community_id)
+        phone = authz.shown_phone(actor, r.caller_phone, subject)
         contact = r.contact_phone or r.caller_phone
-        masked = bool(contact) and not domain.can_see_contact(actor, place, r.resident_id, claimed)
+        shown_contact = authz.shown_phone(actor, contact, subject)
+        masked = bool(contact) and shown_contact != contact
         my_status = next((a.status for a in mine if a.member_id == actor.get("user_id")), None)
         view = {**{c.key: getattr(r, c.key) for c in Request.__table__.columns},
                 "caller_phone": phone, "state_label": domain.STATE_LABELS[r.state],
                 "contact_name": r.contact_name or r.caller_name,
-                "contact_phone": domain.mask_phone(contact) if masked else contact, "contact_masked": masked,
+                "contact_phone": shown_contact, "contact_masked": masked,
                 "answer_items": domain.answer_items(items.get(r.menu_item_id, []), r.answers or {}),
                 "my_actions": domain.available_actions(
                     actor, r.state, resident_id=r.resident_id, my_status=my_status, open_to_all=r.open_to_all,

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+import authz
 from common.actors import Actor
 from common.db import Store, utcnow
 from common.schemas import load
@@ -62,8 +63,7 @@ def get_card(store: Store, scoring_summary, actor: dict, member_id: int) -> dict
         member = _member(session, member_id)
         _check_can_view_private(session, actor, member)
         view = _views(session, [member])[0]
-        if not domain.can_see_phone(actor, view):
-            view["phone"] = domain.mask_phone(view["phone"])
+        view["phone"] = authz.shown_phone(actor, view["phone"], domain.phone_subject(view))
         records = session.scalars(select(ServiceRecord).where(ServiceRecord.member_id == member_id)
                                   .order_by(ServiceRecord.id.desc())).all()
         summary = domain.service_summary([{"source": r.source, "place": r.place, "hours": r.hours} for r in records])

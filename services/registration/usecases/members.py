@@ -4,8 +4,9 @@ from datetime import date
 
 from sqlalchemy import delete, insert, select
 
+import authz
 from common import config
-from common.actors import Actor, reaches
+from common.actors import Actor
 from common.db import Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from common.schemas import load
@@ -77,8 +78,7 @@ def _views(session, members: list[Member]) -> list[dict]:
 
 
 def _shown(actor: dict, member: dict) -> dict:
-    if not domain.can_see_phone(actor, member):
-        member = dict(member, phone=domain.mask_phone(member["phone"]))
+    member = dict(member, phone=authz.shown_phone(actor, member["phone"], domain.phone_subject(member)))
     return schemas.Member().dump(member)
 
 
@@ -101,22 +101,25 @@ def _facts(session, member: Member) -> dict:
             "e_branch_id": member.e_branch_id, "skills": list(member.skills or [])}
 
 
-def _check_can_view_private(session, actor: dict, member: Member):
-    """History, the card: the member, staff above them, their work unit's organisation."""
-    if actor["role"] == "system" or actor.get("user_id") == member.id:
-        return
-    if actor["role"] == "unit_org" and member.work_unit_id and actor.get("work_unit_id") == member.work_unit_id:
-        return
+def member_facts_for_policy(session, member: Member) -> dict:
+    """A member's record as the policy reads it: the person, their place in the tree, their employer."""
     user = session.get(User, member.id)
-    if reaches(actor, community_id=member.community_id, street_id=user.street_id, district_id=user.district_id):
-        return
-    raise Forbidden(message="您不能查看该党员的报到记录")
+    return authz.facts(owner_ids=[member.id], grid_id=member.grid_id, community_id=member.community_id,
+                       street_id=user.street_id if user else None, district_id=user.district_id if user else None,
+                       work_unit_ids=[member.work_unit_id])
+
+
+def _check_can_view_private(session, actor: dict, member: Member, action: str = "registration.card"):
+    """History, the card: the member, staff above them, their work unit's organisation."""
+    authz.check(actor, action, member_facts_for_policy(session, member), message="您不能查看该党员的报到记录")
 
 
 def get_member(store: Store, actor: dict, member_id: int) -> dict:
     actor = load(Actor(), actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
+        authz.check(actor, "registration.get_member", member_facts_for_policy(uow.session, member),
+                    message="您不能查看该党员的报到信息")
         return _shown(actor, _views(uow.session, [member])[0])
 
 
@@ -124,7 +127,7 @@ def member_history(store: Store, actor: dict, member_id: int) -> list[dict]:
     actor = load(Actor(), actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
-        _check_can_view_private(uow.session, actor, member)
+        _check_can_view_private(uow.session, actor, member, "registration.member_history")
         rows = uow.session.scalars(select(RegistrationHistory).where(RegistrationHistory.member_id == member_id)
                                    .order_by(RegistrationHistory.id)).all()
         return schemas.HistoryEntry(many=True).dump(rows)
