@@ -13,11 +13,15 @@ export class ApiError extends Error {
   }
 }
 
+let devToken = '' // TEMP until the scaffold's cookie auth lands
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' }
+  if (devToken) headers.Authorization = `Bearer ${devToken}`
   const resp = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   const text = await resp.text()
@@ -25,6 +29,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   if (!resp.ok) {
     throw new ApiError(resp.status, data?.error ?? { code: 'HTTP_' + resp.status, message: '网络异常，请稍后再试' })
   }
+  if (data && typeof data === 'object' && 'token' in data) devToken = (data as { token: string }).token
   return data as T
 }
 

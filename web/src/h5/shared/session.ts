@@ -11,11 +11,12 @@ export const useSession = defineStore('h5-session', {
     area(state): Area {
       const role = state.user?.role
       if (role === 'resident') return 'resident'
-      if (role === 'member' || role === 'grid_leader') return 'member'
+      // an "applicant" is a member whose registration is not (or no longer) accepted
+      if (role === 'member' || role === 'grid_leader' || role === 'applicant') return 'member'
       return 'other'
     },
     accepted(state): boolean {
-      return state.member?.status === 'accepted'
+      return state.user?.role !== 'applicant' && state.member?.status === 'accepted'
     },
   },
   actions: {

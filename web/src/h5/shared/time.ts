@@ -9,15 +9,20 @@ const shortTime = new Intl.DateTimeFormat('zh-CN', {
   timeZone: BEIJING, month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false,
 })
 
+// the server keeps UTC; a time that came without its offset is UTC, not the phone's zone
+function parse(value: string): Date {
+  return new Date(/[zZ]|[+-]\d\d:?\d\d$/.test(value) || value.length <= 10 ? value : value + 'Z')
+}
+
 export function beijing(value?: string | null): string {
   if (!value) return ''
-  const d = new Date(value)
+  const d = parse(value)
   return Number.isNaN(d.getTime()) ? '' : dateTime.format(d).replace(/\//g, '-')
 }
 
 export function beijingShort(value?: string | null): string {
   if (!value) return ''
-  const d = new Date(value)
+  const d = parse(value)
   return Number.isNaN(d.getTime()) ? '' : shortTime.format(d)
 }
 

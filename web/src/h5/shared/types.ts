@@ -1,20 +1,21 @@
-// Names for the generated API types the H5 uses (web/src/api is generated from /openapi.json).
+// Names for the generated API types the H5 uses (generated from the gateway's OpenAPI).
 import type { components } from '@/api/schema'
 
 type S = components['schemas']
-export type Principal = S['Principal']
-export type ServiceRequest = S['Request']
-export type MenuItem = S['MenuItem']
-export type FieldDefinition = S['FieldDefinition']
-export type Wish = S['Wish']
-export type Opinion = S['Opinion']
-export type Activity = S['Activity']
-export type Signup = S['Signup']
-export type MySignup = S['MySignup']
-export type Inbox = S['Inbox']
-export type Message = S['Message']
-export type Member = S['Member']
-export type Card = S['Card']
-export type Balance = S['Balance']
-export type Post = S['Post']
-export type Place = S['Place']
+export type Principal = S['RegistrationPrincipal']
+// the same request schema appears twice (with and without history): either shape
+export type ServiceRequest = S['DispatchRequest'] & Partial<S['DispatchRequest1']>
+export type MenuItem = S['DispatchMenuItem']
+export type FieldDefinition = S['DispatchFieldDefinition']
+export type Wish = S['DispatchWish']
+export type Opinion = S['DispatchOpinion']
+export type Activity = S['ActivitiesActivity']
+export type Signup = S['ActivitiesSignup']
+export type MySignup = S['ActivitiesMySignup']
+export type Inbox = S['NotifyInbox']
+export type Message = S['NotifyMessage']
+export type Member = S['RegistrationMember']
+export type Card = S['RegistrationCard']
+export type Balance = S['ScoringBalance']
+export type Post = S['RegistrationPost']
+export type Place = S['RegistrationPlace']
