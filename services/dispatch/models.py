@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from common.db import new_metadata, utcnow
+from common.db import new_metadata, utcnow, version_id
 from common.timers import add_timers_table
 
 
@@ -96,6 +96,9 @@ class Request(Base):
     completed_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class Assignment(Base):
@@ -143,6 +146,9 @@ class Wish(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class Opinion(Base):
@@ -165,6 +171,9 @@ class Opinion(Base):
     resolution: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
+    # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class Transition(Base):

@@ -18,7 +18,7 @@ from sqlalchemy import and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from common.actors import Actor, reaches
-from common.db import Store, utcnow
+from common.db import StaleDataError, Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound
 from common.schemas import load
 from services.scoring import domain, schemas
@@ -86,7 +86,11 @@ def _begin(store: Store, actor: dict, period: str):
         existing = closed.get(period)
         if existing is not None and existing.state == "closing" and _stale(existing.closed_at):
             existing.closed_at, existing.closed_by = utcnow(), actor["user_id"]  # resume a crashed close
-            uow.commit()
+            try:
+                uow.commit()  # the version check: of two instances resuming it, one does
+            except StaleDataError:
+                raise Conflict(code="PERIOD_CLOSING", message=f"{period} 正在结账，请稍后查看结果",
+                               details={"period": period}) from None
             return
         if existing is not None and existing.state == "closing":
             raise Conflict(code="PERIOD_CLOSING", message=f"{period} 正在结账，请稍后查看结果",

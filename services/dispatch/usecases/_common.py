@@ -100,8 +100,11 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
         if history:
             view["history"] = _history_rows(histories[r.id])
         views.append(view)
-    schema = schemas.Request(many=True) if history else schemas.Request(many=True, exclude=("history",))
-    return schema.dump(views)
+    return (_WITH_HISTORY if history else _WITHOUT_HISTORY).dump(views)
+
+
+# built once (a hot path: every command answers with a view); schemas keep no per-call state
+_WITH_HISTORY, _WITHOUT_HISTORY = schemas.Request(many=True), schemas.Request(many=True, exclude=("history",))
 
 
 def _view(session, request: Request, actor: dict) -> dict:

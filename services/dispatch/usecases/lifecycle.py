@@ -152,7 +152,7 @@ def claim(store: Store, actor: dict, request_id: int, idempotency_key=None) -> d
                 update(Request)
                 .where(Request.id == request_id, Request.state == domain.DISPATCHED,
                        Request.members_claimed < Request.members_needed)
-                .values(members_claimed=Request.members_claimed + 1)
+                .values(members_claimed=Request.members_claimed + 1, version=Request.version + 1)
             ).rowcount
             if not won:
                 session.rollback()

@@ -7,7 +7,7 @@ from sqlalchemy import delete, insert, select
 import authz
 from common import config
 from common.actors import Actor
-from common.db import Store, utcnow
+from common.db import Store, retried_on_conflict, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from common.schemas import load
 from services.registration import domain, schemas
@@ -301,6 +301,7 @@ def sign_up(store: Store, payload: dict) -> dict:
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     """A member account (re)submits its registration: after a rejection, a revocation, or for the first time."""
     actor = load(Actor(), actor)
@@ -338,6 +339,7 @@ def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def _decide(store: Store, actor: dict, member_id: int, action: str, reason: str, *, revoked_on=None) -> dict:
     with store.uow() as uow:
         session = uow.session
@@ -383,6 +385,7 @@ def revoke_member(store: Store, actor: dict, member_id: int, payload: dict) -> d
     return _decide(store, actor, member_id, "revoke", data["reason"], revoked_on=data["revoked_on"])
 
 
+@retried_on_conflict
 def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Moving home or job: the one registration moves; the old place stays in the history."""
     actor = load(Actor(), actor)
@@ -428,6 +431,7 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def update_profile(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Skills, posts, free time, commitments: the member or their community's staff."""
     actor = load(Actor(), actor)

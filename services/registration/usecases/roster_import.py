@@ -5,8 +5,8 @@ from datetime import date
 from sqlalchemy import insert, select
 
 from common.actors import Actor, reaches
-from common.db import Store, utcnow
-from common.errors import Forbidden, NotFound, ValidationFailed
+from common.db import Store, exclusive, retried_on_conflict, utcnow
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -15,6 +15,7 @@ from services.registration.models import (
     Member,
     MemberPost,
     MemberSkill,
+    Mutex,
     OrgUnit,
     RegistrationHistory,
     RosterImport,
@@ -227,6 +228,7 @@ def _current_details(session, member_ids: list[int]) -> dict:
     return found
 
 
+@retried_on_conflict
 def import_roster(store: Store, actor: dict, payload: dict, progress=None) -> dict:
     """All or nothing, and idempotent: a bad row stops the whole file; the same file twice changes nothing.
 
@@ -242,7 +244,9 @@ def import_roster(store: Store, actor: dict, payload: dict, progress=None) -> di
     tick = progress or (lambda n: None)
     key = id_hash_key()
     now, year = utcnow(), date.today().year
-    with store.uow() as uow:
+    # one import at a time across every instance: the next one reads what this one wrote
+    busy = Conflict(code="ROSTER_IMPORT_BUSY", message="另一份名册正在导入，请稍后再试")
+    with exclusive(store, Mutex.__table__, "roster_import", busy), store.uow() as uow:
         session = uow.session
         tree = _Tree(session, actor)
         forced_unit = None
