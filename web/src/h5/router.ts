@@ -24,6 +24,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/m/points', component: () => import('./member/PointsPage.vue'), meta: { area: 'member', title: '我的积分' } },
   { path: '/m/profile', component: () => import('./member/ProfilePage.vue'), meta: { area: 'member', title: '特长与空闲时间' } },
   { path: '/m/transfer', component: () => import('./member/TransferPage.vue'), meta: { area: 'member', title: '转移报到关系' } },
+  { path: '/m/publish', component: () => import('./member/PublishActivity.vue'), meta: { area: 'member', title: '发布e支部活动' } },
   { path: '/m/me', component: () => import('./member/MemberMe.vue'), meta: { area: 'member', any: true, title: '我的' } },
   // both
   { path: '/activities', component: () => import('./shared/activities/ActivityList.vue'), meta: { title: '志愿活动' } },
