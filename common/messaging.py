@@ -23,7 +23,7 @@ from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
-from nameko.events import event_handler
+from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import UnknownService
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
@@ -31,6 +31,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from common import contracts
+from common.config import durable_queue_arguments
 from common.db import utcnow
 from common.errors import AppError
 from common.redaction import redact, redact_text
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = Exchange("baodao.dead-letter", type="topic", durable=True)
 DEAD_LETTER_QUEUE = Queue(
-    "baodao.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key="#", durable=True
+    "baodao.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key="#", durable=True,
+    queue_arguments=durable_queue_arguments(),
 )
 # a passing fault: the database, the broker or a service is unreachable for now; or another
 # instance changed the row meanwhile (StaleDataError) and a second attempt reads it fresh
@@ -99,6 +101,16 @@ def _consumed(store, message_id: str, handler: str) -> bool:
             inbox.c.message_id == message_id, inbox.c.handler == handler)).first() is not None
 
 
+class DurableEventHandler(EventHandler):
+    """nameko's event handler, its queue declared with the same arguments as ``baodao
+    declare-queues`` gives it (quorum queues when ``QUORUM_QUEUES=1``; see ``common.config``)."""
+
+    def setup(self):
+        super().setup()  # builds self.queue; the queue consumer declares it only when it starts
+        if self.handler_type is SERVICE_POOL:
+            self.queue.queue_arguments = {**(self.queue.queue_arguments or {}), **durable_queue_arguments()}
+
+
 def consumes(source: str, event_type: str):
     """Decorate ``def handler(self, uow, event)``; ``event`` is the validated envelope."""
 
@@ -156,6 +168,6 @@ def consumes(source: str, event_type: str):
                 eventlet.sleep(retry_pause(attempt))
 
         # requeue_on_error: if even dead-lettering fails (the broker went away), nameko requeues
-        return event_handler(source, event_type, requeue_on_error=True)(wrapper)
+        return DurableEventHandler.decorator(source, event_type, requeue_on_error=True)(wrapper)
 
     return decorator
