@@ -1,7 +1,8 @@
 """The gateway's routing: every endpoint declared once, with who may call it and its schemas.
 
 ``@route`` turns a method into a nameko ``@http`` entrypoint that authenticates the caller,
-checks the role, parses and validates the JSON body and the query string, calls the handler,
+checks the role against the one policy table (``authz/table.py``: the operation
+``<tag>.<handler name>``), parses and validates the JSON body and the query string, calls the handler,
 and renders the result or the error in the one error format. The same declarations feed
 ``/openapi.json`` (see ``gateway/openapi.py``), so the document cannot drift from the code.
 """
@@ -17,7 +18,7 @@ from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
-from common.actors import ROLES
+import authz
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
 from gateway import edge, tokens
@@ -33,9 +34,6 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = edge.MAX_BODY_BYTES
 RPC_TIMEOUT = float(os.environ.get("RPC_TIMEOUT", "10"))
 LISTEN_BACKLOG = int(os.environ.get("GATEWAY_LISTEN_BACKLOG", "2048"))
-PUBLIC = ()
-ANYONE = ROLES  # any signed-in caller
-STAFF = ("grid_leader", "community_staff", "street_staff", "district_staff")
 
 
 @dataclass
@@ -44,6 +42,7 @@ class RouteSpec:
     path: str
     tag: str
     summary: str
+    action: str
     roles: tuple
     body: type | None = None
     query: type | None = None
@@ -131,30 +130,36 @@ def _werkzeug_path(path: str) -> str:
     return re.sub(r"\{(\w+_id|id)\}", r"<int:\1>", re.sub(r"\{(\w+)\}(?<!_id\})", r"<\1>", path))
 
 
-def route(method, path, *, tag, summary, roles, body=None, query=None, response=None,
-          status=200, description="", raw=False):
-    """Declare an endpoint. ``roles`` = who may call it (PUBLIC: no sign-in needed)."""
-    spec = RouteSpec(method, path, tag, summary, tuple(roles), body, query, response, status,
-                     description, raw)
-    ROUTES.append(spec)
+def route(method, path, *, tag, summary, body=None, query=None, response=None,
+          status=200, description="", raw=False, action=None):
+    """Declare an endpoint. Who may call it is the policy row ``action`` (default ``<tag>.<name>``)."""
 
     def decorator(fn):
+        name = action or f"{tag}.{fn.__name__}"
+        if not authz.known(name):
+            raise TypeError(f"route {method} {path}: no row {name!r} in authz/table.py — add who may call it")
+        spec = RouteSpec(method, path, tag, summary, name, authz.roles(name), body, query, response, status,
+                         description, raw)
+        ROUTES.append(spec)
+        # built once per route, not per request (marshmallow 4 schemas keep no per-call state)
+        body_schema, query_schema = spec.body and spec.body(), spec.query and spec.query()
+
         @functools.wraps(fn)
         def handler(self, request, **path_values):
             try:
                 actor = None
                 if spec.roles:
                     actor = _actor(request)
-                    if actor["role"] not in spec.roles:
+                    if not authz.may_attempt(actor, spec.action):
                         raise Forbidden(message="您的角色不能访问此功能")
                 edge.check_path_ids(path_values)
                 data = _json_body(request) if spec.body else {}
                 if spec.body:
                     # validate here for a fast, documented 400; forward the body as the client
                     # sent it, since the service loads it again with the same schema
-                    load(spec.body(), data)
+                    load(body_schema, data)
                 if spec.query:
-                    params = load(spec.query(), request.args.to_dict())
+                    params = load(query_schema, request.args.to_dict())
                 else:
                     params = {}
                 call = Call(actor=actor, body=data, query=params, request=request)

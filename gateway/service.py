@@ -10,19 +10,20 @@ from nameko.rpc import RpcProxy
 from common.config import SERVICES
 from gateway import edge, openapi, pages
 from gateway.errors import MethodNotAllowed, NotFound, json_response
-from gateway.http import PUBLIC, ROUTES, Endpoint, route
+from gateway.http import ROUTES, Endpoint, route
 from gateway.pages import console_page, docs_page
 from gateway.routes.activities import ActivitiesRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.dispatch import DispatchRoutes
 from gateway.routes.notifications import NotificationRoutes
 from gateway.routes.open311 import Open311Routes
+from gateway.routes.records import RecordsRoutes
 from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
 
 HEALTH_TIMEOUT = 3.0
 AREAS = (AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes, NotificationRoutes,
-         Open311Routes)
+         Open311Routes, RecordsRoutes)
 
 
 def _check_no_shadowed_handlers(areas):
@@ -48,9 +49,10 @@ class GatewayService(*AREAS):
     scoring = RpcProxy("scoring")
     notify = RpcProxy("notify")
     bridge = RpcProxy("bridge")
+    records = RpcProxy("records")
 
     @route("GET", "/health", tag="system", summary="运行状态：消息中间件与各服务是否可达",
-           roles=PUBLIC, raw=True)
+           raw=True)
     def health(self, call):
         checks = {"broker": self._check_broker()}
         pool = eventlet.GreenPool()
@@ -79,15 +81,15 @@ class GatewayService(*AREAS):
         except Exception as exc:
             return f"error: {type(exc).__name__}"
 
-    @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档", roles=PUBLIC)
+    @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档")
     def openapi_document(self, call):
         return openapi.build()
 
-    @route("GET", "/", tag="system", summary="网页工作台（居民点单、党员接单、社区登记）", roles=PUBLIC, raw=True)
+    @route("GET", "/", tag="system", summary="网页工作台（居民点单、党员接单、社区登记）", raw=True)
     def console(self, call):
         return console_page()
 
-    @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", roles=PUBLIC, raw=True)
+    @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", raw=True)
     def docs(self, call):
         return docs_page()
 

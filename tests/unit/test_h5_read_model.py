@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import authz
 from common.errors import Forbidden
 from services.activities import domain as activities
 from services.dispatch import domain
@@ -17,13 +18,17 @@ OTHER_STAFF = {"user_id": 6, "role": "community_staff", "community_id": 4}
 
 
 def test_contact_phone_full_only_to_resident_claimers_and_community_staff():
-    assert domain.can_see_contact(RESIDENT, PLACE, 7, [])
-    assert not domain.can_see_contact({**RESIDENT, "user_id": 8}, PLACE, 7, [])
-    assert domain.can_see_contact(MEMBER, PLACE, 7, [20])
-    assert not domain.can_see_contact(MEMBER, PLACE, 7, [21])  # offered or browsing: masked
-    assert domain.can_see_contact(STAFF, PLACE, 7, [])
-    assert not domain.can_see_contact(OTHER_STAFF, PLACE, 7, [])
-    assert not domain.can_see_contact({"user_id": 9, "role": "street_staff", "street_id": 2}, PLACE, 7, [])
+    def sees(actor, claimed):
+        subject = authz.facts(owner_ids=[7], assigned_ids=claimed, community_id=PLACE.community_id)
+        return authz.shown_phone(actor, "13800138000", subject) == "13800138000"
+
+    assert sees(RESIDENT, [])
+    assert not sees({**RESIDENT, "user_id": 8}, [])
+    assert sees(MEMBER, [20])
+    assert not sees(MEMBER, [21])  # offered or browsing: masked
+    assert sees(STAFF, [])
+    assert not sees(OTHER_STAFF, [])
+    assert not sees({"user_id": 9, "role": "street_staff", "street_id": 2}, [])
 
 
 def _actions(actor, state, my_status=None, open_to_all=False, resident_id=7):
