@@ -93,21 +93,20 @@ class GatewayService(*AREAS):
     def docs(self, call):
         return docs_page()
 
-    @route("GET", "/docs/assets/{name}", tag="system", summary="接口说明页的脚本与样式（Swagger UI）",
-           roles=PUBLIC, raw=True)
+    @route("GET", "/docs/assets/{name}", tag="system", summary="接口说明页的脚本与样式（Swagger UI）", raw=True)
     def docs_asset(self, call, name):
         return pages.docs_asset(name) or edge.edge_error(call.request.path, NotFound(
             code="ROUTE_NOT_FOUND", message="没有这个文件"))
 
-    @route("GET", "/asyncapi", tag="system", summary="消息接口说明页（给外部系统的开发者看）", roles=PUBLIC, raw=True)
+    @route("GET", "/asyncapi", tag="system", summary="消息接口说明页（给外部系统的开发者看）", raw=True)
     def asyncapi_page(self, call):
         return pages.asyncapi_page(_asyncapi())
 
-    @route("GET", "/asyncapi.json", tag="system", summary="消息接口的 AsyncAPI 2 文档", roles=PUBLIC)
+    @route("GET", "/asyncapi.json", tag="system", summary="消息接口的 AsyncAPI 2 文档")
     def asyncapi_document(self, call):
         return _asyncapi()
 
-    @route("GET", "/favicon.ico", tag="system", summary="网站图标", roles=PUBLIC, raw=True)
+    @route("GET", "/favicon.ico", tag="system", summary="网站图标", raw=True)
     def favicon(self, call):
         return pages.favicon()
 
