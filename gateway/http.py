@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 from common.actors import ROLES
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
-from gateway import tokens
+from gateway import session, tokens, web
 from gateway.errors import (
     PayloadTooLarge,
     ServiceUnavailable,
@@ -96,6 +96,9 @@ class Endpoint(HttpRequestHandler):
 
     server = GatewayServer()
 
+    def handle_request(self, request):
+        return web.secure(super().handle_request(request))
+
     def response_from_exception(self, exc):
         error = translate(exc)
         if error.code == "INTERNAL_ERROR":
@@ -105,9 +108,12 @@ class Endpoint(HttpRequestHandler):
 
 def _actor(request) -> dict:
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
-    return tokens.verify(header[len("Bearer "):].strip())
+    if header.startswith("Bearer "):
+        return tokens.verify(header[len("Bearer "):].strip())
+    cookie_token = session.token_from_cookie(request)  # the browser console's session
+    if cookie_token:
+        return tokens.verify(cookie_token)
+    raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
 
 
 def _json_body(request) -> dict:

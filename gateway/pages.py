@@ -1,10 +1,6 @@
-"""Pages for people: the web console and the docs page, in Chinese, with no outside assets."""
-
-from pathlib import Path
+"""The docs page for people, in Chinese, with no outside assets (the web app is ``gateway/web.py``)."""
 
 from werkzeug.wrappers import Response
-
-CONSOLE_HTML = (Path(__file__).parent / "static" / "console.html").read_text(encoding="utf-8")
 
 DOCS_HTML = """<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>宝岛平台接口说明</title>
@@ -53,6 +49,3 @@ fetch('/openapi.json').then(r => r.json()).then(doc => {
 def docs_page() -> Response:
     return Response(DOCS_HTML, mimetype="text/html")
 
-
-def console_page() -> Response:
-    return Response(CONSOLE_HTML, mimetype="text/html")
