@@ -34,8 +34,8 @@ $(WEB_STAMP): $(WEB_DEPS) $(STAMP) $(WEB_SOURCES)
 
 web: $(WEB_STAMP)  ## build the web app if its sources changed
 
-run: $(STAMP) $(WEB_STAMP)  ## set up, migrate, load the demo district if empty, start everything
-	$(PY) -m cli.main run
+run: $(STAMP) $(WEB_STAMP)  ## set up, migrate, load the demo district if empty, start everything (ARGS="--scale dispatch=3")
+	$(PY) -m cli.main run $(ARGS)
 
 test: $(STAMP) $(WEB_STAMP)  ## lint, then unit, integration and end-to-end tests (SQLite and PostgreSQL)
 	$(VENV)/bin/ruff check .

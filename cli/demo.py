@@ -6,6 +6,9 @@ passing a shared ``context`` along. Loaded only when registration's database is 
 """
 
 import importlib
+import json
+
+from sqlalchemy import select
 
 from common import config
 from common.db import Store
@@ -13,6 +16,7 @@ from services.registration import demo as registration_demo
 
 DEMO_PASSWORD = registration_demo.DEMO_PASSWORD
 demo_id_number = registration_demo.demo_id_number
+LOGINS_FILE = "demo-logins.json"  # in the data directory: what the last seeding made
 
 
 def store_for(name: str, url: str | None = None, amqp_uri: str | None = None) -> Store:
@@ -42,4 +46,30 @@ def seed(urls: dict | None = None, amqp_uri: str | None = None) -> list[tuple[st
             module.seed(store, context)
         finally:
             store.dispose()
-    return context.get("logins", [])
+    logins = context.get("logins", [])
+    if urls is None:  # the configured databases: remember the logins for every later start
+        (config.data_dir() / LOGINS_FILE).write_text(json.dumps(logins, ensure_ascii=False, indent=1),
+                                                     encoding="utf-8")
+    return logins
+
+
+def loaded_logins() -> list[tuple[str, str, str]]:
+    """The demo logins that still exist in registration's database ([] if the demo is not loaded)."""
+    path = config.data_dir() / LOGINS_FILE
+    if not path.exists():
+        return []
+    logins = [tuple(row) for row in json.loads(path.read_text(encoding="utf-8"))]
+    from services.registration.models import User
+
+    store = store_for("registration")
+    try:
+        with store.uow() as uow:
+            present = set(uow.session.scalars(select(User.username).where(
+                User.username.in_([username for _, username, _ in logins]))))
+    except Exception:  # not migrated yet, or unreachable: nothing to show
+        return []
+    finally:
+        store.dispose()
+    if not present:
+        return []
+    return [row for row in logins if row[1] in present or row[0] == "system"]

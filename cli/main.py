@@ -16,10 +16,12 @@ def cli():
 
 @cli.command(help="迁移、载入演示数据（数据库为空时），启动全部服务和网关；Ctrl-C 全部停止。")
 @click.option("--no-demo", is_flag=True, help="不载入演示数据")
-def run(no_demo):
+@click.option("--scale", metavar="服务=实例数,…",
+              help="每个服务的进程数，如 dispatch=3,scoring=2,gateway=2（0 表示不启动；多个网关共用端口）")
+def run(no_demo, scale):
     from cli import run as runner
 
-    sys.exit(runner.main(seed_demo=not no_demo))
+    sys.exit(runner.main(seed_demo=not no_demo, scale=scale))
 
 
 @cli.command(help="以独立进程运行一个服务或网关。")
@@ -55,6 +57,24 @@ def seed_demo():
 
 
 cli.add_command(dlq)
+
+
+@cli.group(help="演示数据。")
+def demo():
+    pass
+
+
+@demo.command("logins", help="列出演示账号（密码相同）。")
+def demo_logins():
+    from cli import demo as demo_data
+    from cli.run import print_logins
+
+    logins = demo_data.loaded_logins()
+    if not logins:
+        click.echo("未载入演示数据（或演示账号已不存在）。运行 baodao seed-demo 载入。")
+        sys.exit(1)
+    print_logins(logins)
+
 
 @cli.group("api-key", help="外部系统（12345 热线、组织部党员系统）的接入密钥。")
 def api_key():

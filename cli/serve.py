@@ -11,6 +11,7 @@ eventlet.monkey_patch()  # before anything else imports socket or threading
 import importlib  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
+import signal  # noqa: E402
 import sys  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
@@ -26,11 +27,30 @@ def load_service(name: str):
     return getattr(importlib.import_module(module), f"{name.title()}Service")
 
 
+def tie_to_launcher():
+    """Under ``baodao run``: end when the launcher ends, however it ends (see cli/run.py).
+
+    The launcher stops us with SIGTERM; Ctrl-C and a closed terminal reach the whole process
+    group, so we leave those to the launcher instead of racing it.
+    """
+    launcher = os.environ.get("BAODAO_LAUNCHER_PID")
+    if not launcher:
+        return
+    from cli.process import set_parent_death_signal
+
+    set_parent_death_signal(signal.SIGTERM)
+    if os.getppid() != int(launcher):  # the launcher died before the kernel knew to tell us
+        sys.exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+
 def main(argv=None):
     args = argv if argv is not None else sys.argv[1:]
     if len(args) != 1 or args[0] not in PROCESSES:
         print(f"用法: python -m cli.serve <{'|'.join(PROCESSES)}>", file=sys.stderr)
         return 2
+    tie_to_launcher()
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format=f"%(asctime)s {args[0]} %(levelname)s %(name)s: %(message)s")
     run([load_service(args[0])], nameko_config())

@@ -2,3 +2,7 @@
 
 No business rules live here; each service keeps its own in its ``domain`` module.
 """
+
+from common import validation as _validation  # noqa: E402
+
+_validation.install()  # before any service builds a schema

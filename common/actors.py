@@ -17,6 +17,7 @@ ROLES = (
     "street_staff",
     "district_staff",
     "unit_org",
+    "applicant",  # a member account whose registration is not (or no longer) accepted
     "system",
 )
 STAFF_ROLES = ("grid_leader", "community_staff", "street_staff", "district_staff")

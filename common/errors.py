@@ -5,6 +5,8 @@ per-field errors. ``deserialize_to_instance`` makes nameko rebuild them on the c
 the gateway can map them to HTTP statuses (see ``gateway/errors.py``).
 """
 
+import re
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -89,9 +91,19 @@ _ZH = {
 }
 
 
+_CJK = re.compile("[\u4e00-\u9fff]")
+FALLBACK_MESSAGE = "填写的值不符合要求"
+
+
+def _zh(message: str) -> str:
+    """A field message as a person reads it: never English (see ``common/validation.py``)."""
+    message = _ZH.get(message, message)
+    return message if _CJK.search(message) else FALLBACK_MESSAGE
+
+
 def _translate(messages):
     if isinstance(messages, dict):
         return {str(k): _translate(v) for k, v in messages.items()}
     if isinstance(messages, list):
-        return [_ZH.get(m, m) if isinstance(m, str) else _translate(m) for m in messages]
-    return _ZH.get(messages, messages)
+        return [_zh(m) if isinstance(m, str) else _translate(m) for m in messages]
+    return _zh(messages) if isinstance(messages, str) else messages

@@ -23,7 +23,7 @@ def load(schema: Schema, data, *, partial=False) -> dict:
 
 
 class Page(StrictSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 

@@ -1,16 +1,76 @@
 """What every service shares at its entrypoints: ``rpc``, a health ping and the outbox relay."""
 
-from nameko.rpc import rpc as nameko_rpc
+import functools
+import inspect
+
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
+from nameko.exceptions import IncorrectSignature
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.timer import timer
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 
-from common.errors import AppError
+from common.errors import AppError, Conflict, ValidationFailed
 from common.timers import fire_due
 
 
+class _Responder(Responder):
+    """Sends a reply without waiting for a publisher confirm (nameko waits for one per reply).
+
+    The reply goes to the caller's own transient reply queue; a confirm only proves the broker
+    took it, and a reply lost with a dropped connection is the caller's timeout either way (and
+    commands are idempotent by key). The round trip it saves is on every call.
+    """
+
+    publisher_cls = functools.partial(Publisher, use_confirms=False)
+
+
+class _RpcConsumer(RpcConsumer):
+    def handle_result(self, message, result, exc_info):  # nameko's, with _Responder
+        config = self.container.config
+        responder = _Responder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+                               config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                               ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class _Rpc(Rpc):
+    rpc_consumer = _RpcConsumer()
+
+
 def rpc(fn):
-    """nameko's ``@rpc``; our own errors are expected answers, logged as warnings, not crashes."""
-    return nameko_rpc(expected_exceptions=(AppError,))(fn)
+    """nameko's ``@rpc``; our own errors are expected answers, logged as warnings, not crashes.
+
+    A value the database refuses (too long for its column, out of its range) is the caller's
+    bad input that a schema missed: a 400 with a reason, never a 500.
+    """
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def entrypoint(self, *args, **kwargs):
+        try:
+            signature.bind(self, *args, **kwargs)
+        except TypeError as exc:
+            raise IncorrectSignature(str(exc)) from None
+        try:
+            return fn(self, *args, **kwargs)
+        except (DataError, OverflowError):
+            raise ValidationFailed(code="VALUE_OUT_OF_RANGE",
+                                   message="提交的数据超出允许的长度或范围，请精简后重试") from None
+        except StaleDataError:  # another instance changed the row, and the use case did not retry
+            raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试") from None
+
+    return _Rpc.decorator(expected_exceptions=(AppError,))(entrypoint)
 
 
 class ServiceBase:

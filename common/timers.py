@@ -30,7 +30,7 @@ from sqlalchemy import (
     update,
 )
 
-from common.db import Store, UnitOfWork, utcnow
+from common.db import Store, UnitOfWork, retry_on_conflict, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -116,19 +116,8 @@ def _take_lease(store: Store, timer_id: int, now: datetime, lease_seconds: float
 def _run(store: Store, timer_id: int, handlers) -> int:
     timers = _table(store)
     try:
-        with store.uow() as uow:
-            row = uow.session.execute(select(timers).where(timers.c.id == timer_id)).mappings().first()
-            if row is None:
-                return 0  # cancelled or rescheduled meanwhile
-            flipped = uow.session.execute(
-                update(timers).where(timers.c.id == timer_id, timers.c.fired_at.is_(None))
-                .values(fired_at=utcnow())).rowcount
-            if flipped != 1:
-                return 0
-            timer = {**row, "payload": json.loads(row["payload"] or "{}")}
-            handlers[row["kind"]](uow, timer)
-            uow.commit()
-            return 1
+        # a handler's row changed by a command meanwhile (its version check failed): run it again
+        return retry_on_conflict(lambda: _run_once(store, timer_id, handlers))
     except Exception as exc:  # keep the timer; it retries when the lease lapses, up to a limit
         log.exception("timer %s failed", timer_id)
         with store.engine.begin() as conn:
@@ -138,3 +127,20 @@ def _run(store: Store, timer_id: int, handlers) -> int:
                 values["fired_at"] = utcnow()  # given up: visible to operators by last_error
             conn.execute(update(timers).where(timers.c.id == timer_id).values(**values))
         return 0
+
+
+def _run_once(store: Store, timer_id: int, handlers) -> int:
+    timers = _table(store)
+    with store.uow() as uow:
+        row = uow.session.execute(select(timers).where(timers.c.id == timer_id)).mappings().first()
+        if row is None:
+            return 0  # cancelled or rescheduled meanwhile
+        flipped = uow.session.execute(
+            update(timers).where(timers.c.id == timer_id, timers.c.fired_at.is_(None))
+            .values(fired_at=utcnow())).rowcount
+        if flipped != 1:
+            return 0
+        timer = {**row, "payload": json.loads(row["payload"] or "{}")}
+        handlers[row["kind"]](uow, timer)
+        uow.commit()
+        return 1

@@ -3,6 +3,7 @@
 import json
 
 from nameko.exceptions import RemoteError, UnknownService
+from werkzeug import exceptions as http_exceptions
 from werkzeug.wrappers import Response
 
 from common.errors import (
@@ -70,8 +71,23 @@ def translate(exc: Exception) -> AppError:
     """Failures that are not ours (the broker, a service down, a bug) in our format."""
     if isinstance(exc, AppError):
         return exc
+    if isinstance(exc, http_exceptions.HTTPException):
+        return _from_werkzeug(exc)
     if isinstance(exc, UnknownService):
         return ServiceUnavailable(details={"service": str(exc)})
     if isinstance(exc, RemoteError):
         return AppError(code="INTERNAL_ERROR", message="服务内部出错，已记录，请稍后重试")
+    return AppError(code="INTERNAL_ERROR", message="网关内部出错，已记录，请稍后重试")
+
+
+def _from_werkzeug(exc) -> AppError:
+    """werkzeug's own errors (routing, form parsing) in our format, never its HTML page."""
+    if isinstance(exc, http_exceptions.RequestEntityTooLarge):
+        return PayloadTooLarge()
+    if isinstance(exc, http_exceptions.NotFound):
+        return NotFound(code="ROUTE_NOT_FOUND", message="没有这个接口")
+    if isinstance(exc, http_exceptions.MethodNotAllowed):
+        return MethodNotAllowed()
+    if exc.code and exc.code < 500:
+        return ValidationFailed(code="BAD_REQUEST", message="请求格式不正确")
     return AppError(code="INTERNAL_ERROR", message="网关内部出错，已记录，请稍后重试")

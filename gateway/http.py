@@ -1,13 +1,13 @@
 """The gateway's routing: every endpoint declared once, with who may call it and its schemas.
 
 ``@route`` turns a method into a nameko ``@http`` entrypoint that authenticates the caller,
-checks the role, parses and validates the JSON body and the query string, calls the handler,
+checks the role against the one policy table (``authz/table.py``: the operation
+``<tag>.<handler name>``), parses and validates the JSON body and the query string, calls the handler,
 and renders the result or the error in the one error format. The same declarations feed
 ``/openapi.json`` (see ``gateway/openapi.py``), so the document cannot drift from the code.
 """
 
 import functools
-import json
 import logging
 import os
 import re
@@ -18,12 +18,11 @@ from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
-from common.actors import ROLES
+import authz
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
-from gateway import session, tokens, web
+from gateway import edge, session, tokens, web
 from gateway.errors import (
-    PayloadTooLarge,
     ServiceUnavailable,
     error_response,
     json_response,
@@ -32,12 +31,9 @@ from gateway.errors import (
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = int(os.environ.get("GATEWAY_MAX_BODY_BYTES", str(256 * 1024)))
+MAX_BODY_BYTES = edge.MAX_BODY_BYTES
 RPC_TIMEOUT = float(os.environ.get("RPC_TIMEOUT", "10"))
 LISTEN_BACKLOG = int(os.environ.get("GATEWAY_LISTEN_BACKLOG", "2048"))
-PUBLIC = ()
-ANYONE = ROLES  # any signed-in caller
-STAFF = ("grid_leader", "community_staff", "street_staff", "district_staff")
 
 
 @dataclass
@@ -46,6 +42,7 @@ class RouteSpec:
     path: str
     tag: str
     summary: str
+    action: str
     roles: tuple
     body: type | None = None
     query: type | None = None
@@ -80,15 +77,21 @@ class GatewayServer(WebServer):
 
     eventlet listens with a backlog of 50: a burst of sign-ups (thousands of clients at once)
     overflows it and the kernel drops connections, which clients only retry seconds later.
+    SO_REUSEPORT (eventlet's default) only when several gateways are meant to share the port
+    (``baodao run --scale gateway=N``): otherwise a second platform would silently share it.
     """
 
     def start(self):
         if not self._starting:
             self._starting = True
-            self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG)
+            self._sock = eventlet.listen(self.bind_addr, backlog=LISTEN_BACKLOG,
+                                         reuse_port=os.environ.get("GATEWAY_REUSE_PORT") == "1")
             self._sock.settimeout(None)  # as nameko does: kombu issue 838
             self._serv = self.get_wsgi_server(self._sock, self.get_wsgi_app())
             self._gt = self.container.spawn_managed_thread(self.run)
+
+    def get_wsgi_app(self):
+        return edge.EdgeApp(self, ROUTES)  # size, OPTIONS/TRACE, werkzeug errors in our format
 
 
 class Endpoint(HttpRequestHandler):
@@ -118,16 +121,11 @@ def _actor(request) -> dict:
 
 def _json_body(request) -> dict:
     if request.content_length and request.content_length > MAX_BODY_BYTES:
-        raise PayloadTooLarge(message=f"提交的数据超过 {MAX_BODY_BYTES // 1024} KB 上限")
+        raise edge.too_large()
     raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(message=f"提交的数据超过 {MAX_BODY_BYTES // 1024} KB 上限")
     if not raw.strip():
         return {}
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed(code="MALFORMED_JSON", message="请求体不是有效的 JSON") from None
+    data = edge.parse_json_body(raw)  # size, UTF-8, depth, surrogates, 63-bit integers
     if not isinstance(data, dict):
         raise ValidationFailed(code="MALFORMED_JSON", message="请求体应为 JSON 对象")
     return data
@@ -138,29 +136,36 @@ def _werkzeug_path(path: str) -> str:
     return re.sub(r"\{(\w+_id|id)\}", r"<int:\1>", re.sub(r"\{(\w+)\}(?<!_id\})", r"<\1>", path))
 
 
-def route(method, path, *, tag, summary, roles, body=None, query=None, response=None,
-          status=200, description="", raw=False):
-    """Declare an endpoint. ``roles`` = who may call it (PUBLIC: no sign-in needed)."""
-    spec = RouteSpec(method, path, tag, summary, tuple(roles), body, query, response, status,
-                     description, raw)
-    ROUTES.append(spec)
+def route(method, path, *, tag, summary, body=None, query=None, response=None,
+          status=200, description="", raw=False, action=None):
+    """Declare an endpoint. Who may call it is the policy row ``action`` (default ``<tag>.<name>``)."""
 
     def decorator(fn):
+        name = action or f"{tag}.{fn.__name__}"
+        if not authz.known(name):
+            raise TypeError(f"route {method} {path}: no row {name!r} in authz/table.py — add who may call it")
+        spec = RouteSpec(method, path, tag, summary, name, authz.roles(name), body, query, response, status,
+                         description, raw)
+        ROUTES.append(spec)
+        # built once per route, not per request (marshmallow 4 schemas keep no per-call state)
+        body_schema, query_schema = spec.body and spec.body(), spec.query and spec.query()
+
         @functools.wraps(fn)
         def handler(self, request, **path_values):
             try:
                 actor = None
                 if spec.roles:
                     actor = _actor(request)
-                    if actor["role"] not in spec.roles:
+                    if not authz.may_attempt(actor, spec.action):
                         raise Forbidden(message="您的角色不能访问此功能")
+                edge.check_path_ids(path_values)
                 data = _json_body(request) if spec.body else {}
                 if spec.body:
                     # validate here for a fast, documented 400; forward the body as the client
                     # sent it, since the service loads it again with the same schema
-                    load(spec.body(), data)
+                    load(body_schema, data)
                 if spec.query:
-                    params = load(spec.query(), request.args.to_dict())
+                    params = load(query_schema, request.args.to_dict())
                 else:
                     params = {}
                 call = Call(actor=actor, body=data, query=params, request=request)
@@ -168,7 +173,7 @@ def route(method, path, *, tag, summary, roles, body=None, query=None, response=
                         code="UPSTREAM_TIMEOUT", message="后台服务响应超时，请稍后重试")):
                     result = fn(self, call, **path_values)
             except AppError as err:
-                return error_response(err)
+                return edge.edge_error(request.path, err)  # Open311's format under /open311/
             if isinstance(result, Response) or spec.raw:
                 return result
             return json_response(spec.status, result)

@@ -5,6 +5,7 @@ import re
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+import authz
 from gateway.http import ROUTES
 
 TAGS = [
@@ -14,6 +15,7 @@ TAGS = [
     ("activities", "志愿活动与主题党日"),
     ("scoring", "积分、星级与季度评价"),
     ("notifications", "消息与通知"),
+    ("records", "志愿服务记录：确认时长、培训、表彰、评价、投诉、星级志愿者、证明与核验"),
     ("open311", "Open311 GeoReport v2：供 12345 热线等外部系统使用"),
     ("system", "运行状态与接口文档"),
 ]
@@ -67,7 +69,10 @@ def build() -> dict:
                                 "content": {"application/json": {"schema": r.response or {"type": "object"}}}},
                 "default": {"description": "错误", "content": ERROR_BODY},
             },
+            # from the one policy table (authz/table.py), as the gateway and the services enforce it
             "x-roles": list(r.roles) or ["public"],
+            "x-action": r.action,
+            "x-scopes": {role: list(scopes) for role, scopes in authz.POLICY.rules(r.action).items()},
         }
         if r.description:
             operation["description"] = r.description

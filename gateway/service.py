@@ -6,21 +6,22 @@ from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
 from common.config import SERVICES
-from gateway import openapi, web
+from gateway import edge, openapi, web
 from gateway.errors import MethodNotAllowed, NotFound, json_response
-from gateway.http import PUBLIC, ROUTES, Endpoint, route
+from gateway.http import ROUTES, Endpoint, route
 from gateway.pages import docs_page
 from gateway.routes.activities import ActivitiesRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.dispatch import DispatchRoutes
 from gateway.routes.notifications import NotificationRoutes
 from gateway.routes.open311 import Open311Routes
+from gateway.routes.records import RecordsRoutes
 from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
 
 HEALTH_TIMEOUT = 3.0
 AREAS = (AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes, NotificationRoutes,
-         Open311Routes)
+         Open311Routes, RecordsRoutes)
 
 
 def _check_no_shadowed_handlers(areas):
@@ -46,9 +47,10 @@ class GatewayService(*AREAS):
     scoring = RpcProxy("scoring")
     notify = RpcProxy("notify")
     bridge = RpcProxy("bridge")
+    records = RpcProxy("records")
 
     @route("GET", "/health", tag="system", summary="运行状态：消息中间件与各服务是否可达",
-           roles=PUBLIC, raw=True)
+           raw=True)
     def health(self, call):
         checks = {"broker": self._check_broker()}
         pool = eventlet.GreenPool()
@@ -77,16 +79,15 @@ class GatewayService(*AREAS):
         except Exception as exc:
             return f"error: {type(exc).__name__}"
 
-    @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档", roles=PUBLIC)
+    @route("GET", "/openapi.json", tag="system", summary="本接口的 OpenAPI 3 文档")
     def openapi_document(self, call):
         return openapi.build()
 
-    @route("GET", "/", tag="system", summary="网页工作台（社区、网格、街道、区县、单位工作人员）", roles=PUBLIC,
-           raw=True)
+    @route("GET", "/", tag="system", summary="网页工作台（社区、网格、街道、区县、单位工作人员）", raw=True)
     def console(self, call):
         return web.page("index.html")
 
-    @route("GET", "/h5/", tag="system", summary="手机页面（居民与党员）", roles=PUBLIC, raw=True)
+    @route("GET", "/h5/", tag="system", summary="手机页面（居民与党员）", raw=True)
     def h5(self, call):
         return web.page("h5/index.html")
 
@@ -99,22 +100,17 @@ class GatewayService(*AREAS):
         """H5 deep links (its router's history mode) get the H5 entry page."""
         return web.page("h5/index.html")
 
-    @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", roles=PUBLIC, raw=True)
+    @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", raw=True)
     def docs(self, call):
         return docs_page()
 
     @Endpoint.decorator("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
     def not_found(self, request, path):
-        """Unknown paths and methods answer in the one error format too."""
+        """Unknown paths and methods answer in the one error format too (Open311's under /open311/)."""
         if web.wants_page(request, path):
             return web.page("index.html")  # a console deep link: its router takes it from here
-        known = {r.method for r in ROUTES if _matches(r.path, "/" + path)}
+        known = edge.methods_for(ROUTES, "/" + path)
         if known:
-            raise MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
-        raise NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path}")
-
-
-def _matches(template: str, path: str) -> bool:
-    parts, given = template.strip("/").split("/"), path.strip("/").split("/")
-    return len(parts) == len(given) and all(
-        p.startswith("{") or p == g for p, g in zip(parts, given, strict=True))
+            error = MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
+            return edge.edge_error("/" + path, error, headers={"Allow": edge.allow_header(known)})
+        return edge.edge_error("/" + path, NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path[:200]}"))

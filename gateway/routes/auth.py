@@ -9,7 +9,7 @@ from nameko.extensions import DependencyProvider
 from common.errors import Unauthorized
 from gateway import session, tokens
 from gateway.errors import TooManyRequests, json_response
-from gateway.http import ANYONE, PUBLIC, route
+from gateway.http import route
 from services.registration import schemas as registration
 
 MAX_FAILURES, WINDOW_SECONDS = 10, 300
@@ -58,13 +58,13 @@ class AuthRoutes:
     failed_logins = LoginThrottle()
 
     @route("POST", "/api/auth/login", tag="auth", summary="登录，取得访问凭证",
-           roles=PUBLIC, body=registration.Login, response=LoginResult)
+           body=registration.Login, response=LoginResult)
     def login(self, call):
         principal, token, expires = self._sign_in(call)
         return {"token": token, "expires_at": expires, "user": principal}
 
     @route("POST", "/api/auth/session", tag="auth", summary="网页登录：凭证放入 HttpOnly Cookie（附 CSRF Cookie）",
-           roles=PUBLIC, body=registration.Login, response=SessionResult, raw=True,
+           body=registration.Login, response=SessionResult, raw=True,
            description="网页工作台使用：凭证不交给页面脚本。之后的写操作须在请求头 X-CSRF-Token "
                        "中带上 Cookie baodao_csrf 的值。API 客户端请用 /api/auth/login 与 Bearer 凭证。")
     def open_session(self, call):
@@ -72,8 +72,7 @@ class AuthRoutes:
         response = json_response(200, {"expires_at": expires, "user": principal})
         return session.set_session(response, call.request, token, max_age=max(0, expires - int(time.time())))
 
-    @route("DELETE", "/api/auth/session", tag="auth", summary="网页退出登录（清除 Cookie）", roles=PUBLIC,
-           raw=True)
+    @route("DELETE", "/api/auth/session", tag="auth", summary="网页退出登录（清除 Cookie）", raw=True)
     def close_session(self, call):
         return session.clear_session(json_response(200, {"signed_out": True}), call.request)
 
@@ -88,7 +87,6 @@ class AuthRoutes:
         token, expires = tokens.issue(principal)
         return principal, token, expires
 
-    @route("GET", "/api/auth/me", tag="auth", summary="当前登录用户", roles=ANYONE,
-           response=registration.Principal)
+    @route("GET", "/api/auth/me", tag="auth", summary="当前登录用户", response=registration.Principal)
     def me(self, call):
         return call.actor

@@ -3,17 +3,10 @@
 Every command forwards the client's Idempotency-Key header: a retried command does not act twice.
 """
 
-from gateway.http import ANYONE, STAFF, route
+from gateway.http import route
 from services.dispatch import schemas
 
 TAG = "dispatch"
-MEMBERS = ("member", "grid_leader")
-CONFIRMERS = ("resident", "community_staff", "grid_leader", "street_staff", "district_staff")
-MENU_STAFF = ("community_staff", "street_staff", "district_staff")
-SUBMITTERS = ("resident", "community_staff")
-SERVERS = ("member", "grid_leader", "unit_org", "street_staff", "district_staff")
-UPPER = ("street_staff", "district_staff")
-OPINION_STAFF = ("community_staff", "street_staff", "district_staff")
 
 
 def _search_query(params: dict) -> dict:
@@ -26,214 +19,218 @@ def _search_query(params: dict) -> dict:
 class DispatchRoutes:
     # ---- menus, needs, policy ----
     @route("GET", "/api/communities/{community_id}/menu", tag=TAG, summary="社区服务菜单",
-           roles=ANYONE, response=schemas.MenuItem(many=True))
+           response=schemas.MenuItem(many=True))
     def menu(self, call, community_id):
         return self.dispatch.list_menu(community_id)
 
     @route("POST", "/api/communities/{community_id}/menu", tag=TAG, summary="新增服务菜单项目",
-           roles=MENU_STAFF, body=schemas.MenuItemInput, response=schemas.MenuItem, status=201)
+           body=schemas.MenuItemInput, response=schemas.MenuItem, status=201)
     def create_menu_item(self, call, community_id):
         return self.dispatch.create_menu_item(call.actor, community_id, call.body,
                                               idempotency_key=call.idempotency_key)
 
     @route("PATCH", "/api/menu-items/{menu_item_id}", tag=TAG, summary="修改或下架服务菜单项目",
-           roles=MENU_STAFF, body=schemas.MenuItemPatch, response=schemas.MenuItem)
+           body=schemas.MenuItemPatch, response=schemas.MenuItem)
     def update_menu_item(self, call, menu_item_id):
         return self.dispatch.update_menu_item(call.actor, menu_item_id, call.body,
                                               idempotency_key=call.idempotency_key)
 
     @route("GET", "/api/communities/{community_id}/dispatch-policy", tag=TAG, summary="社区自动派单策略",
-           roles=STAFF, response=schemas.PolicyView)
+           response=schemas.PolicyView)
     def get_policy(self, call, community_id):
         return self.dispatch.get_policy(community_id)
 
     @route("PUT", "/api/communities/{community_id}/dispatch-policy", tag=TAG, summary="设置社区自动派单策略",
-           roles=MENU_STAFF, body=schemas.Policy, response=schemas.PolicyView)
+           body=schemas.Policy, response=schemas.PolicyView)
     def set_policy(self, call, community_id):
         return self.dispatch.set_policy(call.actor, community_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("GET", "/api/communities/{community_id}/needs", tag=TAG, summary="社区服务清单（党员主动认领）",
-           roles=ANYONE, response=schemas.Request(many=True, exclude=("history",)))
+           response=schemas.Request(many=True, exclude=("history",)))
     def list_needs(self, call, community_id):
         return self.dispatch.list_needs(call.actor, community_id)
 
     @route("POST", "/api/communities/{community_id}/needs", tag=TAG, summary="发布社区需求（服务清单）",
-           roles=MENU_STAFF, body=schemas.PostNeed, response=schemas.Request, status=201)
+           body=schemas.PostNeed, response=schemas.Request, status=201)
     def post_need(self, call, community_id):
         return self.dispatch.post_need(call.actor, community_id, call.body, idempotency_key=call.idempotency_key)
 
     # ---- requests ----
     @route("POST", "/api/requests", tag=TAG, summary="居民点单（或社区工作人员代来电群众点单）",
-           roles=SUBMITTERS, body=schemas.SubmitRequest, response=schemas.Request, status=201)
+           body=schemas.SubmitRequest, response=schemas.Request, status=201)
     def submit_request(self, call):
         return self.dispatch.submit_request(call.actor, call.body, idempotency_key=call.idempotency_key)
 
     @route("GET", "/api/requests", tag=TAG, summary="我的服务请求（居民：我点的；党员：派给我的）",
-           roles=ANYONE, response=schemas.Request(many=True))
+           response=schemas.Request(many=True))
     def my_requests(self, call):
         return self.dispatch.list_my_requests(call.actor)
 
+    @route("GET", "/api/requests/open", tag=TAG, summary="本社区开放认领、仍缺人手的居民点单（党员）",
+           response=schemas.Request(many=True, exclude=("history",)))
+    def open_requests(self, call):
+        return self.dispatch.list_open_requests(call.actor)
+
     @route("GET", "/api/dispatch/requests", tag=TAG, summary="工作人员查询辖区内的服务请求",
-           roles=STAFF, query=schemas.SearchParams, response=schemas.Request(many=True, exclude=("history",)))
+           query=schemas.SearchParams, response=schemas.Request(many=True, exclude=("history",)))
     def search_requests(self, call):
         return self.dispatch.search_requests(call.actor, _search_query(call.query))
 
     @route("GET", "/api/escalations", tag=TAG, summary="上报待办队列（街道、区县统筹）",
-           roles=STAFF, response=schemas.Request(many=True, exclude=("history",)))
+           response=schemas.Request(many=True, exclude=("history",)))
     def escalation_queue(self, call):
         return self.dispatch.escalation_queue(call.actor)
 
     @route("GET", "/api/requests/{request_id}", tag=TAG, summary="服务请求详情与办理记录",
-           roles=ANYONE, response=schemas.Request)
+           response=schemas.Request)
     def get_request(self, call, request_id):
         return self.dispatch.get_request(call.actor, request_id)
 
     @route("GET", "/api/requests/{request_id}/timeline", tag=TAG, summary="办理时间线（谁、何时、从何到何、为何）",
-           roles=ANYONE, response=schemas.HistoryEntry(many=True))
+           response=schemas.HistoryEntry(many=True))
     def timeline(self, call, request_id):
         return self.dispatch.timeline(call.actor, request_id)
 
     @route("GET", "/api/requests/{request_id}/candidates", tag=TAG, summary="匹配党员排序及理由（精准服务）",
-           roles=STAFF, response=schemas.Candidate(many=True))
+           response=schemas.Candidate(many=True))
     def candidates(self, call, request_id):
         return self.dispatch.candidates(call.actor, request_id)
 
     @route("POST", "/api/requests/{request_id}/accept", tag=TAG, summary="受理并按策略派单",
-           roles=STAFF, body=schemas.Transition, response=schemas.Request)
+           body=schemas.Transition, response=schemas.Request)
     def accept(self, call, request_id):
         return self.dispatch.accept(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/reject", tag=TAG, summary="不予受理（须说明理由）",
-           roles=STAFF, body=schemas.ReasonRequired, response=schemas.Request)
+           body=schemas.ReasonRequired, response=schemas.Request)
     def reject(self, call, request_id):
         return self.dispatch.reject(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/merge", tag=TAG, summary="合并为重复请求",
-           roles=STAFF, body=schemas.Merge, response=schemas.Request)
+           body=schemas.Merge, response=schemas.Request)
     def merge(self, call, request_id):
         return self.dispatch.merge(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/offer", tag=TAG, summary="支部下单：派给指定党员或开放认领",
-           roles=STAFF, body=schemas.Offer, response=schemas.Request)
+           body=schemas.Offer, response=schemas.Request)
     def offer(self, call, request_id):
         return self.dispatch.offer(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/claim", tag=TAG, summary="党员接单",
-           roles=MEMBERS, response=schemas.Request)
+           response=schemas.Request)
     def claim(self, call, request_id):
         return self.dispatch.claim(call.actor, request_id, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/decline", tag=TAG, summary="党员谢绝派单",
-           roles=MEMBERS, body=schemas.Transition, response=schemas.Request)
+           body=schemas.Transition, response=schemas.Request)
     def decline(self, call, request_id):
         return self.dispatch.decline(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/hand-back", tag=TAG, summary="党员退单（须说明理由）",
-           roles=MEMBERS, body=schemas.ReasonRequired, response=schemas.Request)
+           body=schemas.ReasonRequired, response=schemas.Request)
     def hand_back(self, call, request_id):
         return self.dispatch.hand_back(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/reassign", tag=TAG, summary="工作人员改派",
-           roles=STAFF, body=schemas.Reassign, response=schemas.Request)
+           body=schemas.Reassign, response=schemas.Request)
     def reassign(self, call, request_id):
         return self.dispatch.reassign(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/start", tag=TAG, summary="开始服务",
-           roles=SERVERS, response=schemas.Request)
+           response=schemas.Request)
     def start(self, call, request_id):
         return self.dispatch.start(call.actor, request_id, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/complete", tag=TAG, summary="服务完成",
-           roles=SERVERS, body=schemas.Transition, response=schemas.Request)
+           body=schemas.Complete, response=schemas.Request)
     def complete(self, call, request_id):
         return self.dispatch.complete(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/confirm", tag=TAG,
-           summary="居民确认并评价（或工作人员代为确认）", roles=CONFIRMERS, body=schemas.Confirm,
+           summary="居民确认并评价（或工作人员代为确认）", body=schemas.Confirm,
            response=schemas.Request)
     def confirm(self, call, request_id):
         return self.dispatch.confirm(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/cancel", tag=TAG, summary="撤销服务请求（服务开始前）",
-           roles=("resident", *STAFF), body=schemas.Transition, response=schemas.Request)
+           body=schemas.Transition, response=schemas.Request)
     def cancel(self, call, request_id):
         return self.dispatch.cancel(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/escalate", tag=TAG, summary="上报上一级统筹（须说明理由）",
-           roles=STAFF, body=schemas.ReasonRequired, response=schemas.Request)
+           body=schemas.ReasonRequired, response=schemas.Request)
     def escalate(self, call, request_id):
         return self.dispatch.escalate(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/send-down", tag=TAG, summary="退回下一级办理（须说明理由）",
-           roles=STAFF, body=schemas.ReasonRequired, response=schemas.Request)
+           body=schemas.ReasonRequired, response=schemas.Request)
     def send_down(self, call, request_id):
         return self.dispatch.send_down(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/joint-meeting", tag=TAG, summary="联席会议交办共驻共建单位",
-           roles=UPPER, body=schemas.JointMeeting, response=schemas.Request)
+           body=schemas.JointMeeting, response=schemas.Request)
     def joint_meeting(self, call, request_id):
         return self.dispatch.joint_meeting(call.actor, request_id, call.body,
                                            idempotency_key=call.idempotency_key)
 
     # ---- micro-wishes ----
     @route("POST", "/api/wishes", tag=TAG, summary="发布微心愿（居民本人，或工作人员、网格长代发）",
-           roles=("resident", "community_staff", "grid_leader"), body=schemas.PostWish, response=schemas.Wish,
+           body=schemas.PostWish, response=schemas.Wish,
            status=201)
     def post_wish(self, call):
         return self.dispatch.post_wish(call.actor, call.body, idempotency_key=call.idempotency_key)
 
-    @route("GET", "/api/wishes", tag=TAG, summary="微心愿列表", roles=ANYONE, query=schemas.WishQuery,
+    @route("GET", "/api/wishes", tag=TAG, summary="微心愿列表", query=schemas.WishQuery,
            response=schemas.Wish(many=True, exclude=("history",)))
     def list_wishes(self, call):
         return self.dispatch.list_wishes(call.actor, {k: v for k, v in call.query.items() if v is not None})
 
-    @route("GET", "/api/wishes/{wish_id}", tag=TAG, summary="微心愿详情与记录", roles=ANYONE, response=schemas.Wish)
+    @route("GET", "/api/wishes/{wish_id}", tag=TAG, summary="微心愿详情与记录", response=schemas.Wish)
     def get_wish(self, call, wish_id):
         return self.dispatch.get_wish(call.actor, wish_id)
 
     @route("POST", "/api/wishes/{wish_id}/claim", tag=TAG, summary="认领微心愿（个人或e支部）",
-           roles=MEMBERS, body=schemas.ClaimWish, response=schemas.Wish)
+           body=schemas.ClaimWish, response=schemas.Wish)
     def claim_wish(self, call, wish_id):
         return self.dispatch.claim_wish(call.actor, wish_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/wishes/{wish_id}/fulfil", tag=TAG, summary="心愿已实现（附说明）",
-           roles=MEMBERS, body=schemas.FulfilWish, response=schemas.Wish)
+           body=schemas.FulfilWish, response=schemas.Wish)
     def fulfil_wish(self, call, wish_id):
         return self.dispatch.fulfil_wish(call.actor, wish_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/wishes/{wish_id}/confirm", tag=TAG, summary="确认心愿已实现",
-           roles=("resident", "community_staff", "grid_leader"), body=schemas.Transition, response=schemas.Wish)
+           body=schemas.Transition, response=schemas.Wish)
     def confirm_wish(self, call, wish_id):
         return self.dispatch.confirm_wish(call.actor, wish_id, call.body, idempotency_key=call.idempotency_key)
 
     # ---- opinions ----
     @route("POST", "/api/opinions", tag=TAG, summary="提交意见建议或投诉（民意）",
-           roles=("resident", "member"), body=schemas.SubmitOpinion, response=schemas.Opinion, status=201)
+           body=schemas.SubmitOpinion, response=schemas.Opinion, status=201)
     def submit_opinion(self, call):
         return self.dispatch.submit_opinion(call.actor, call.body, idempotency_key=call.idempotency_key)
 
     @route("GET", "/api/opinions", tag=TAG, summary="民意列表（群众：我提的；工作人员：辖区内）",
-           roles=ANYONE, query=schemas.OpinionQuery, response=schemas.Opinion(many=True, exclude=("history",)))
+           query=schemas.OpinionQuery, response=schemas.Opinion(many=True, exclude=("history",)))
     def list_opinions(self, call):
         return self.dispatch.list_opinions(call.actor, {k: v for k, v in call.query.items() if v is not None})
 
     @route("GET", "/api/opinion-stats", tag=TAG, summary="各社区民意收集与办结情况",
-           roles=OPINION_STAFF, query=schemas.OpinionStatsQuery, response=schemas.OpinionStats(many=True))
+           query=schemas.OpinionStatsQuery, response=schemas.OpinionStats(many=True))
     def opinion_stats(self, call):
         return self.dispatch.opinion_stats(call.actor, {k: v for k, v in call.query.items() if v is not None})
 
-    @route("GET", "/api/opinions/{opinion_id}", tag=TAG, summary="意见详情与办理记录", roles=ANYONE,
-           response=schemas.Opinion)
+    @route("GET", "/api/opinions/{opinion_id}", tag=TAG, summary="意见详情与办理记录", response=schemas.Opinion)
     def get_opinion(self, call, opinion_id):
         return self.dispatch.get_opinion(call.actor, opinion_id)
 
     @route("POST", "/api/opinions/{opinion_id}/assign", tag=TAG, summary="交办意见（承办人、时限）",
-           roles=OPINION_STAFF, body=schemas.AssignOpinion, response=schemas.Opinion)
+           body=schemas.AssignOpinion, response=schemas.Opinion)
     def assign_opinion(self, call, opinion_id):
         return self.dispatch.assign_opinion(call.actor, opinion_id, call.body, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/opinions/{opinion_id}/resolve", tag=TAG, summary="意见办结",
-           roles=OPINION_STAFF, body=schemas.ResolveOpinion, response=schemas.Opinion)
+           body=schemas.ResolveOpinion, response=schemas.Opinion)
     def resolve_opinion(self, call, opinion_id):
         return self.dispatch.resolve_opinion(call.actor, opinion_id, call.body,
                                              idempotency_key=call.idempotency_key)

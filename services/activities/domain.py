@@ -152,8 +152,19 @@ def in_audience(actor: dict, activity: dict) -> bool:
     return False
 
 
+def resident_may_join(actor: dict, activity: dict) -> bool:
+    """Residents take part in their community's open volunteer activities, not themed Party days."""
+    return (actor.get("community_id") == activity["community_id"] and activity["audience"] == "community"
+            and activity.get("kind", "volunteer") == "volunteer")
+
+
 def check_can_sign_up(actor: dict, activity: dict, now: datetime):
     """Everything decidable before touching the places counter; the counter decides the rest."""
+    if actor["role"] == "resident":
+        check_open_for_signup(activity, now)
+        if not resident_may_join(actor, activity):
+            raise Forbidden(code="MEMBERS_ONLY", message="该活动只面向党员，居民可以报名面向全社区的活动")
+        return
     if actor["role"] not in ("member", "grid_leader"):
         raise Forbidden(code="MEMBERS_ONLY", message="只有报到党员可以报名参加活动")
     check_open_for_signup(activity, now)

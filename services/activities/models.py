@@ -82,6 +82,8 @@ class Signup(Base):
     activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
     member_id: Mapped[int] = mapped_column(Integer, index=True)
     member_name: Mapped[str] = mapped_column(String(100), default="")
+    # residents may join community activities too; only members' attendance counts as service
+    participant_role: Mapped[str] = mapped_column(String(20), default="member", server_default="member")
     seq: Mapped[int] = mapped_column(Integer)  # arrival order within the activity
     status: Mapped[str] = mapped_column(String(20))  # confirmed | waitlisted | cancelled
     checked_in_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))

@@ -67,7 +67,7 @@ class Mark(StrictSchema):
                            metadata={"description": "present 出席 | late 迟到 | leave 请假 | absent 缺席"})
     reason = fields.String(load_default="", validate=validate.Length(max=500),
                            metadata={"description": "更正已有考勤时必填"})
-    hours = fields.Float(load_default=None, allow_none=True,
+    hours = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0, max=24),
                          metadata={"description": "服务时长（小时），不填按签到签退计"})
 
 

@@ -59,7 +59,7 @@ def _facts(activity: Activity) -> dict:
         "publisher_role": activity.publisher_role, "work_unit_id": activity.work_unit_id,
         "leader_id": activity.leader_id, "audience": activity.audience, "audience_id": activity.audience_id,
         "state": activity.state, "starts_at": aware(activity.starts_at), "ends_at": aware(activity.ends_at),
-        "signup_deadline": aware(activity.signup_deadline), "title": activity.title,
+        "signup_deadline": aware(activity.signup_deadline), "title": activity.title, "kind": activity.kind,
     }
 
 
@@ -249,6 +249,8 @@ def _visible(actor: dict, activity: Activity) -> bool:
     facts = _facts(activity)
     if actor["role"] in ("member", "grid_leader") and domain.in_audience(actor, facts):
         return True
+    if actor["role"] == "resident" and domain.resident_may_join(actor, facts):
+        return True
     return domain.can_manage(actor, facts)
 
 
@@ -350,6 +352,7 @@ def sign_up(store: Store, actor: dict, activity_id: int) -> dict:
                 signup = _mine(session, activity_id, member_id)
             else:
                 signup = Signup(activity_id=activity_id, member_id=member_id, member_name=actor.get("name") or "",
+                                participant_role="resident" if actor["role"] == "resident" else "member",
                                 seq=seq, status=status, signed_up_at=now, updated_at=now, hours=0.0)
                 session.add(signup)
                 try:
@@ -556,7 +559,11 @@ def _close(uow, activity: Activity, actor: dict) -> dict:
                                                 aware(signup.checked_in_at), None)
         result = domain.outcome(signup.attendance, signup.hours)
         signup.outcome = result
-        if result == "no_show":
+        if signup.participant_role == "resident":
+            # a resident's attendance is kept here; points and the volunteer record are members'
+            if result == "no_show" and signup.attendance is None:
+                signup.attendance = domain.ABSENT
+        elif result == "no_show":
             if signup.attendance is None:
                 signup.attendance = domain.ABSENT
             signup.hours = 0.0

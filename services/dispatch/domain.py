@@ -14,6 +14,7 @@ by the level above. Micro-wishes and opinions have their own small machines belo
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from common.actors import reaches
 from common.errors import Conflict, Forbidden, ValidationFailed
@@ -219,15 +220,26 @@ def points_for(base_points: int, rating: int) -> int:
 AUTO_CONFIRM_RATING = 5  # 超时未评价默认好评, as residents are told when they order
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone:
-        return phone
-    return phone[:3] + "****" + phone[-4:] if len(phone) >= 7 else "****"
+def available_actions(actor: dict, state: str, *, resident_id: int | None, my_status: str | None,
+                      open_to_all: bool, same_community: bool) -> list[str]:
+    """What the caller can do next on a request, so a phone shows only the buttons that work.
+    The commands still check everything themselves; this only saves a tap that would fail."""
+    role = actor["role"]
+    actions = []
 
+    def allowed(action):
+        return state in TRANSITIONS[action][0]
 
-def can_see_caller_phone(actor: dict, place: Place) -> bool:
-    """A hotline caller has no account: only their community's staff (and the system) see it."""
-    return actor["role"] == "system" or (actor["role"] == "community_staff" and in_scope(actor, place))
+    if role == "resident" and actor["user_id"] == resident_id:
+        actions += [a for a in ("cancel", "confirm") if allowed(a)]
+    elif role in ("member", "grid_leader"):
+        if allowed("claim") and my_status != "claimed" and (my_status == "offered" or (open_to_all and same_community)):
+            actions.append("claim")
+        if my_status == "offered" and allowed("decline"):
+            actions.append("decline")
+        if my_status == "claimed":
+            actions += [a for a in ("hand_back", "start", "complete") if allowed(a)]
+    return actions
 
 
 # ---- policy and deadlines ----------------------------------------------------------------
@@ -355,6 +367,34 @@ def service_time(definitions: list[dict], answers: dict) -> str | None:
     return None
 
 
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def beijing_text(moment: datetime) -> str:
+    """A time as people here read it (a naive time is taken as Beijing time, as typed)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(BEIJING)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def answer_items(definitions: list[dict], answers: dict) -> list[dict]:
+    """The answers as a person reads them: each field's Chinese name and the chosen options' names."""
+    items = []
+    for d in sorted(definitions or [], key=lambda d: d.get("order", 0)):
+        value = answers.get(d["code"])
+        if value in (None, "", []):
+            continue
+        names = {v["key"]: v["name"] for v in d.get("values", [])}
+        if isinstance(value, list):
+            shown = "、".join(str(names.get(v, v)) for v in value)
+        elif d.get("datatype") == "datetime" and _is_datetime(value):
+            shown = beijing_text(datetime.fromisoformat(value))
+        else:
+            shown = str(names.get(value, value))
+        items.append({"code": d["code"], "label": d.get("description") or d["code"], "value": shown})
+    return items
+
+
 def validate_fields(definitions: list[dict], values: dict) -> dict:
     """Check a request's answers against its menu item's field definitions (Open311 style)."""
     errors = {}
@@ -437,3 +477,45 @@ def opinion_next(state: str | None, action: str) -> str:
 
 def resolution_rate(collected: int, resolved: int) -> float:
     return round(resolved / collected, 3) if collected else 0.0
+
+
+# ---- hours actually served (志愿服务时长, 民函〔2012〕340号: no travel) ---------------------------
+
+HOURS_FLOOR = 0.1  # a bound below this would let "0 hours" through by accident
+
+
+def hour_bounds(default_hours, min_hours, max_hours, expected_minutes) -> dict:
+    """The menu item's bounds; its default is the community's own figure (or its expected time)."""
+    low, high = float(min_hours), float(max_hours)
+    default = float(default_hours) if default_hours is not None else round((expected_minutes or 60) / 60, 2)
+    return {"default": min(max(default, low), high), "min": low, "max": high}
+
+
+def check_hour_bounds(default_hours, min_hours, max_hours):
+    """A menu item's bounds must make sense together: floor ≤ min ≤ default ≤ max."""
+    errors = {}
+    if min_hours < HOURS_FLOOR:
+        errors["min_hours"] = [f"最短时长不能小于{HOURS_FLOOR:g}小时"]
+    if max_hours < min_hours:
+        errors["max_hours"] = ["最长时长不能小于最短时长"]
+    if default_hours is not None and not (min_hours <= default_hours <= max_hours):
+        errors["default_hours"] = ["默认时长应在最短与最长时长之间"]
+    if errors:
+        raise ValidationFailed(code="INVALID_HOUR_BOUNDS", fields=errors, message="服务时长的上下限设置有误")
+
+
+def stated_hours(given, bounds: dict) -> tuple[float, str]:
+    """The hours a member states at completion: within the bounds, never 0 by accident.
+
+    Not stated → the item's default (the community's figure, marked so the organiser sees it
+    was not stated); never derived from when start and complete were pressed.
+    """
+    if given is None:
+        return bounds["default"], "default"
+    hours = round(float(given), 2)
+    if not (bounds["min"] <= hours <= bounds["max"]):
+        raise ValidationFailed(
+            code="HOURS_OUT_OF_RANGE",
+            fields={"hours": [f"应在{bounds['min']:g}到{bounds['max']:g}小时之间（只计实际服务时间，不含路途）"]},
+            message=f"服务时长应在{bounds['min']:g}到{bounds['max']:g}小时之间")
+    return hours, "stated"

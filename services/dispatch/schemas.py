@@ -22,7 +22,7 @@ class FieldDefinition(Schema):
     datatype = fields.String(required=True, validate=validate.OneOf(DATATYPES),
                              metadata={"enum": list(DATATYPES)})
     required = fields.Boolean(load_default=False)
-    order = fields.Integer(load_default=0)
+    order = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1000))
     values = fields.List(fields.Nested(FieldValue), load_default=list)
 
     class Meta:
@@ -34,14 +34,20 @@ class FieldDefinition(Schema):
         return {"values": [], "required": False, "order": 0, **definition}
 
 
+# deadlines are added to "now": a year keeps every later datetime computation in range
+MAX_MINUTES = 366 * 24 * 60
+MINUTES = validate.Range(min=0.01, max=MAX_MINUTES)
+
+
 class DeadlinePolicy(StrictSchema):
-    claim_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.01),
+    claim_minutes = fields.Float(load_default=None, allow_none=True, validate=MINUTES,
                                  metadata={"description": "派单后多久无人接单即上报（分钟）"})
-    service_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.01),
+    service_minutes = fields.Float(load_default=None, allow_none=True, validate=MINUTES,
                                    metadata={"description": "接单后多久未完成即上报（分钟）"})
-    confirm_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.01),
+    confirm_minutes = fields.Float(load_default=None, allow_none=True, validate=MINUTES,
                                    metadata={"description": "完成后多久未确认即自动确认（分钟）"})
-    remind_before_minutes = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0),
+    remind_before_minutes = fields.Float(load_default=None, allow_none=True,
+                                         validate=validate.Range(min=0, max=MAX_MINUTES),
                                          metadata={"description": "到期前多久提醒（分钟）"})
 
 
@@ -58,6 +64,12 @@ class MenuItemInput(StrictSchema):
     expected_minutes = fields.Integer(load_default=60, validate=validate.Range(min=1, max=100000))
     deadline_policy = fields.Nested(DeadlinePolicy, load_default=dict)
     active = fields.Boolean(load_default=True)
+    default_hours = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.1, max=200),
+                                 metadata={"description": "党员完成时默认填报的服务时长（小时，不含路途）"})
+    min_hours = fields.Float(load_default=0.5, validate=validate.Range(min=0.1, max=200),
+                             metadata={"description": "可填报的最短服务时长（小时）"})
+    max_hours = fields.Float(load_default=8.0, validate=validate.Range(min=0.1, max=200),
+                             metadata={"description": "可填报的最长服务时长（小时）"})
 
 
 class MenuItemPatch(MenuItemInput):
@@ -81,13 +93,16 @@ class MenuItem(Schema):
     expected_minutes = fields.Integer()
     deadline_policy = fields.Dict()
     active = fields.Boolean()
+    default_hours = fields.Float(allow_none=True)
+    min_hours = fields.Float()
+    max_hours = fields.Float()
 
 
 class Policy(StrictSchema):
     auto_accept = fields.Boolean(load_default=True, metadata={"description": "居民点单后自动受理"})
     offer_top_k = fields.Integer(load_default=3, validate=validate.Range(min=0, max=50),
                                  metadata={"description": "自动派给匹配度最高的前 k 名党员（0：直接开放认领）"})
-    open_after_minutes = fields.Float(load_default=60.0, validate=validate.Range(min=0.01),
+    open_after_minutes = fields.Float(load_default=60.0, validate=MINUTES,
                                       metadata={"description": "派单后多久无人接单即开放给全社区党员认领"})
 
 
@@ -111,6 +126,13 @@ class SubmitRequest(StrictSchema):
     caller = fields.Nested(Caller, load_default=None, allow_none=True,
                            metadata={"description": "工作人员或热线代无账号的来电群众点单时填写"})
     community_id = fields.Integer(load_default=None, allow_none=True)
+    address = fields.String(load_default="", validate=validate.Length(max=200, error="地址不能超过200字"),
+                            metadata={"description": "服务地址（社区内，如 3栋502）"})
+    preferred_time = fields.AwareDateTime(load_default=None, allow_none=True,
+                                          metadata={"description": "希望服务的时间（带时区）"})
+    contact_phone = fields.String(load_default=None, allow_none=True,
+                                  validate=validate.Regexp(r"^\+?[0-9-]{5,20}$", error="电话号码格式不对"),
+                                  metadata={"description": "接单党员联系您的电话"})
 
 
 class PostNeed(MenuItemInput):
@@ -126,6 +148,12 @@ class Confirm(StrictSchema):
 
 class Transition(StrictSchema):
     reason = fields.String(**REASON)
+
+
+class Complete(Transition):
+    hours = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.1, max=200),
+                         metadata={"description": "实际服务时长（小时，不含路途），须在服务项目的上下限内；"
+                                                  "不填则按服务项目的默认时长，待组织方确认"})
 
 
 class ReasonRequired(StrictSchema):
@@ -189,6 +217,12 @@ class HistoryEntry(Schema):
     reason = fields.String()
 
 
+class AnswerItem(Schema):
+    code = fields.String()
+    label = fields.String()
+    value = fields.String()
+
+
 class Request(Schema):
     id = fields.Integer()
     community_id = fields.Integer()
@@ -198,10 +232,19 @@ class Request(Schema):
     source = fields.String()
     caller_name = fields.String(allow_none=True)
     caller_phone = fields.String(allow_none=True, metadata={"description": "仅本社区工作人员可见完整号码"})
+    contact_name = fields.String(allow_none=True, metadata={"description": "联系人（点单居民或来电人）"})
+    contact_phone = fields.String(allow_none=True, metadata={
+        "description": "联系电话：点单居民本人、已接单党员和本社区工作人员可见完整号码，其他人见到的是掩码"})
+    contact_masked = fields.Boolean(metadata={"description": "contact_phone 是否为掩码"})
+    address = fields.String(allow_none=True)
+    preferred_time = fields.DateTime(allow_none=True)
     menu_item_id = fields.Integer()
     title = fields.String()
     description = fields.String()
     answers = fields.Dict()
+    answer_items = fields.List(fields.Nested(AnswerItem), metadata={"description": "各栏的中文名称与所填内容"})
+    my_actions = fields.List(fields.String(), metadata={
+        "description": "当前用户可以进行的操作：cancel confirm claim decline hand_back start complete"})
     state = fields.String()
     state_label = fields.String()
     level = fields.String()
@@ -213,6 +256,11 @@ class Request(Schema):
     offered_to = fields.List(fields.Integer())
     claimed_by = fields.List(fields.Integer())
     rating = fields.Integer(allow_none=True)
+    started_at = fields.DateTime(allow_none=True)
+    completed_at = fields.DateTime(allow_none=True)
+    stated_hours = fields.Float(allow_none=True, metadata={"description": "完成时填报的服务时长，待组织方确认"})
+    hours_source = fields.String(allow_none=True, metadata={"description": "stated 党员填报 | default 按默认时长"})
+    hours_bounds = fields.Dict(metadata={"description": "{default, min, max} 可填报的服务时长（小时）"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     history = fields.List(fields.Nested(HistoryEntry))

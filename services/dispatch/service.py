@@ -77,6 +77,10 @@ class DispatchService(ServiceBase):
         return requests.list_my_requests(self.db, actor)
 
     @rpc
+    def list_open_requests(self, actor):
+        return requests.list_open_requests(self.db, actor)
+
+    @rpc
     def search_requests(self, actor, query):
         return requests.search_requests(self.db, actor, query)
 

@@ -475,6 +475,3 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
     digest = hmac.new(secret.encode(), f"{timestamp_ms}\n{secret}".encode(), hashlib.sha256).digest()
     return quote_plus(base64.b64encode(digest))
 
-
-def mask_phone(phone: str | None) -> str | None:
-    return f"{phone[:3]}****{phone[-4:]}" if phone and len(phone) >= 8 else phone

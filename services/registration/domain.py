@@ -34,17 +34,11 @@ def hash_id_number(id_number: str, key: bytes) -> str:
     return hmac.new(key, id_number.strip().upper().encode(), hashlib.sha256).hexdigest()
 
 
-def mask_phone(phone: str | None) -> str | None:
-    if not phone or len(phone) < 7:
-        return phone
-    return phone[:3] + "****" + phone[-4:]
+def phone_subject(member: dict) -> dict:
+    """The facts ``authz.shown_phone`` reads for a member's phone: the person and their community."""
+    import authz
 
-
-def can_see_phone(actor: dict, member: dict) -> bool:
-    """Only the person and the staff of their community see a full phone number."""
-    if actor["user_id"] == member["id"]:
-        return True
-    return actor["role"] == "community_staff" and actor.get("community_id") == member["community_id"]
+    return authz.facts(owner_ids=[member["id"]], community_id=member["community_id"])
 
 
 def check_can_register(actor: dict, community_id: int):

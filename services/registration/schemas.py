@@ -231,7 +231,7 @@ class TalentQuery(StrictSchema):
     status = fields.String(load_default="accepted",
                            validate=validate.OneOf(("submitted", "accepted", "rejected", "revoked", "all")))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
@@ -299,7 +299,7 @@ class UnitReportIn(StrictSchema):
                               metadata={"description": "共驻共建协议内容"})
     commitments = fields.List(fields.String(validate=validate.Length(min=1, max=500)), required=True,
                               validate=validate.Length(min=1, max=20), metadata={"description": "共建承诺事项"})
-    year = fields.Integer(load_default=None, allow_none=True)
+    year = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=2000, max=2100))
 
 
 class UnitReport(Schema):

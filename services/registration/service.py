@@ -55,8 +55,8 @@ class RegistrationService(ServiceBase):
         return work_units.create_work_unit(self.db, actor, payload)
 
     @rpc
-    def list_work_units(self, query=None):
-        return work_units.list_work_units(self.db, query)
+    def list_work_units(self, actor, query=None):
+        return work_units.list_work_units(self.db, actor, query)
 
     @rpc
     def create_unit_account(self, actor, work_unit_id, payload):
@@ -200,6 +200,10 @@ class RegistrationService(ServiceBase):
     @consumes("dispatch", "request.confirmed")
     def on_request_confirmed(self, uow, event):
         card.on_request_confirmed(uow, event)
+
+    @consumes("records", "entry.confirmed")
+    def on_entry_confirmed(self, uow, event):
+        card.on_entry_confirmed(uow, event)
 
     @consumes("activities", "activity.attended")
     def on_activity_attended(self, uow, event):

@@ -56,10 +56,10 @@ class ServicePoints(StrictSchema):
 
 
 class Weights(StrictSchema):
-    points = fields.Float(validate=validate.Range(min=0))
-    residents = fields.Float(validate=validate.Range(min=0))
-    community = fields.Float(validate=validate.Range(min=0))
-    work_unit = fields.Float(validate=validate.Range(min=0))
+    points = fields.Float(validate=validate.Range(min=0, max=100))
+    residents = fields.Float(validate=validate.Range(min=0, max=100))
+    community = fields.Float(validate=validate.Range(min=0, max=100))
+    work_unit = fields.Float(validate=validate.Range(min=0, max=100))
 
 
 class Rules(StrictSchema):
@@ -71,10 +71,10 @@ class Rules(StrictSchema):
     activity_points_per_hour = fields.Float(validate=validate.Range(min=0, max=100))
     wish_points = fields.Integer(validate=validate.Range(min=0, max=1000))
     no_show_penalty = fields.Integer(validate=validate.Range(min=0, max=1000))
-    period_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    deduction_floor = fields.Integer(validate=validate.Range(max=0))
+    period_cap = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=100000))
+    deduction_floor = fields.Integer(validate=validate.Range(min=-100000, max=0))
     weights = fields.Nested(Weights)
-    points_full_marks = fields.Integer(validate=validate.Range(min=1))
+    points_full_marks = fields.Integer(validate=validate.Range(min=1, max=100000))
     star_thresholds = fields.Dict(keys=fields.String(validate=validate.OneOf(["1", "2", "3", "4", "5"])),
                                   values=fields.Float(validate=validate.Range(min=0, max=100)))
 

@@ -121,7 +121,7 @@ def test_audience_membership(audience, audience_id, facts, expected):
 def test_sign_up_refusals_have_clear_codes():
     domain.check_can_sign_up(member(), activity(), NOW)
     cases = [
-        (member(role="resident"), activity(), NOW, Forbidden, "MEMBERS_ONLY"),
+        (member(role="resident"), activity(kind="party_day"), NOW, Forbidden, "MEMBERS_ONLY"),
         (member(), activity(state=domain.CANCELLED), NOW, Conflict, "ACTIVITY_CANCELLED"),
         (member(), activity(state=domain.CLOSED), NOW, Conflict, "ACTIVITY_CLOSED"),
         (member(), activity(), START, Conflict, "SIGNUP_CLOSED"),

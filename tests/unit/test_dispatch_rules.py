@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import authz
 from common.errors import Conflict, Forbidden, ValidationFailed
 from services.dispatch import domain
 
@@ -95,11 +96,14 @@ def test_staff_confirm_for_the_resident_but_other_residents_cannot():
         domain.check_can_confirm({"user_id": 7, "role": "member"}, 5, PLACE)
 
 
-def test_caller_phone_masked_except_to_the_community_staff():
-    assert domain.mask_phone("13700001111") == "137****1111"
-    assert domain.can_see_caller_phone(staff("community_staff", community_id=3), PLACE)
-    assert not domain.can_see_caller_phone(staff("street_staff", street_id=2), PLACE)
-    assert not domain.can_see_caller_phone({"user_id": 5, "role": "resident"}, PLACE)
+def test_caller_phone_masked_except_to_the_community_staff_and_assigned_member():
+    subject = authz.facts(owner_ids=[None], assigned_ids=[9], community_id=3)  # a hotline caller: no account
+    phone = "13700001111"
+    assert authz.shown_phone(staff("community_staff", community_id=3), phone, subject) == phone
+    assert authz.shown_phone({"user_id": 9, "role": "member", "community_id": 3}, phone, subject) == phone
+    assert authz.shown_phone(staff("street_staff", street_id=2), phone, subject) == "137****1111"
+    assert authz.shown_phone({"user_id": 5, "role": "resident"}, phone, subject) == "137****1111"
+    assert authz.shown_phone({"user_id": 8, "role": "member", "community_id": 3}, phone, subject) == "137****1111"
 
 
 def cand(member_id, match=1, **kw):

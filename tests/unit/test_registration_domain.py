@@ -1,5 +1,6 @@
 import pytest
 
+import authz
 from common.errors import Forbidden, ValidationFailed
 from services.registration import domain
 
@@ -32,12 +33,13 @@ def test_id_hash_is_keyed_and_stable():
 
 
 def test_phone_is_masked_except_to_self_and_own_community_staff():
-    member = {"id": 5, "community_id": 3}
-    assert domain.mask_phone("13800138000") == "138****8000"
-    assert domain.can_see_phone({"user_id": 5, "role": "member"}, member)
-    assert domain.can_see_phone({"user_id": 1, "role": "community_staff", "community_id": 3}, member)
-    assert not domain.can_see_phone({"user_id": 1, "role": "community_staff", "community_id": 4}, member)
-    assert not domain.can_see_phone({"user_id": 1, "role": "street_staff", "street_id": 2}, member)
+    subject = domain.phone_subject({"id": 5, "community_id": 3})
+    phone = "13800138000"
+    assert authz.shown_phone({"user_id": 5, "role": "member"}, phone, subject) == phone
+    assert authz.shown_phone({"user_id": 1, "role": "community_staff", "community_id": 3}, phone, subject) == phone
+    assert authz.shown_phone({"user_id": 1, "role": "community_staff", "community_id": 4}, phone, subject) \
+        == "138****8000"
+    assert authz.shown_phone({"user_id": 1, "role": "street_staff", "street_id": 2}, phone, subject) == "138****8000"
 
 
 def test_only_own_community_staff_register():

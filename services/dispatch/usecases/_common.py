@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, select
 
+import authz
 from common import timers
 from common.db import utcnow
 from common.errors import Forbidden, NotFound
@@ -59,6 +60,12 @@ def _history_rows(rows) -> list[dict]:
              "to_state": h.to_state, "reason": h.reason} for h in rows]
 
 
+def _menu_fields(session, item_ids: set[int]) -> dict[int, list]:
+    if not item_ids:
+        return {}
+    return dict(session.execute(select(MenuItem.id, MenuItem.fields).where(MenuItem.id.in_(item_ids))).all())
+
+
 def _views(session, requests: list[Request], actor: dict, *, history=True) -> list[dict]:
     """Requests as the caller may see them, in three queries whatever their number."""
     ids = [r.id for r in requests]
@@ -68,22 +75,44 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
         for h in session.scalars(select(HistoryEntry).where(HistoryEntry.request_id.in_(ids))
                                  .order_by(HistoryEntry.id)):
             histories[h.request_id].append(h)
+    menu = {i.id: i for i in session.scalars(select(MenuItem).where(
+        MenuItem.id.in_({r.menu_item_id for r in requests})))} if requests else {}
+    items = {item_id: item.fields for item_id, item in menu.items()}
     views = []
     for r in requests:
         mine = assignments[r.id]
         claimed = _members(mine, "claimed")
-        phone = r.caller_phone
-        if phone and not domain.can_see_caller_phone(actor, _place(r)):
-            phone = domain.mask_phone(phone)
+        # the person's phone: full to the resident, their community's staff and the members who claimed it
+        subject = authz.facts(owner_ids=[r.resident_id], assigned_ids=claimed, community_id=r.community_id)
+        phone = authz.shown_phone(actor, r.caller_phone, subject)
+        contact = r.contact_phone or r.caller_phone
+        shown_contact = authz.shown_phone(actor, contact, subject)
+        masked = bool(contact) and shown_contact != contact
+        my_status = next((a.status for a in mine if a.member_id == actor.get("user_id")), None)
         view = {**{c.key: getattr(r, c.key) for c in Request.__table__.columns},
                 "caller_phone": phone, "state_label": domain.STATE_LABELS[r.state],
+                "contact_name": r.contact_name or r.caller_name,
+                "contact_phone": shown_contact, "contact_masked": masked,
+                "answer_items": domain.answer_items(items.get(r.menu_item_id, []), r.answers or {}),
+                "my_actions": domain.available_actions(
+                    actor, r.state, resident_id=r.resident_id, my_status=my_status, open_to_all=r.open_to_all,
+                    same_community=actor.get("community_id") == r.community_id),
                 "offered_to": _members(mine, "offered") + claimed, "claimed_by": claimed,
-                "work_unit_ids": list(r.work_unit_ids or [])}
+                "work_unit_ids": list(r.work_unit_ids or []), "hours_bounds": _hour_bounds(menu.get(r.menu_item_id))}
         if history:
             view["history"] = _history_rows(histories[r.id])
         views.append(view)
-    schema = schemas.Request(many=True) if history else schemas.Request(many=True, exclude=("history",))
-    return schema.dump(views)
+    return (_WITH_HISTORY if history else _WITHOUT_HISTORY).dump(views)
+
+
+# built once (a hot path: every command answers with a view); schemas keep no per-call state
+_WITH_HISTORY, _WITHOUT_HISTORY = schemas.Request(many=True), schemas.Request(many=True, exclude=("history",))
+
+
+def _hour_bounds(item: MenuItem | None) -> dict:
+    if item is None:
+        return domain.hour_bounds(None, 0.5, 8.0, 60)
+    return domain.hour_bounds(item.default_hours, item.min_hours, item.max_hours, item.expected_minutes)
 
 
 def _view(session, request: Request, actor: dict) -> dict:

@@ -2,6 +2,8 @@
 """
 
 
+from datetime import UTC
+
 from sqlalchemy import select
 
 from common.actors import Actor
@@ -89,7 +91,8 @@ def submit_request(store: Store, registration, actor: dict, payload: dict, idemp
         answers = domain.validate_fields(item.fields or [], data["answers"])
         item_view = {"id": item.id, "community_id": item.community_id, "skills": list(item.skills or []),
                      "title": item.title, "members_needed": item.members_needed,
-                     "at": domain.service_time(item.fields or [], answers)}
+                     "at": (data["preferred_time"].isoformat() if data["preferred_time"]
+                            else domain.service_time(item.fields or [], answers))}
         policy = _policy(session, item.community_id)
     # remote calls happen outside any open transaction
     place = place_of(registration, item_view["community_id"])
@@ -112,6 +115,10 @@ def submit_request(store: Store, registration, actor: dict, payload: dict, idemp
                 source={"resident": "resident", "community_staff": "staff", "system": "hotline"}[role],
                 caller_name=caller["name"] if caller else None, caller_phone=caller["phone"] if caller else None,
                 menu_item_id=item_view["id"], title=item_view["title"], description=data["description"],
+                contact_name=caller["name"] if caller else actor.get("name") or None,
+                contact_phone=data["contact_phone"] or (caller["phone"] if caller else None),
+                address=data["address"] or str(answers.get("address") or "") or None,
+                preferred_time=data["preferred_time"].astimezone(UTC) if data["preferred_time"] else None,
                 answers=answers, state=domain.SUBMITTED, level=domain.initial_level(grid_id),
                 members_needed=item_view["members_needed"], open_to_all=False, work_unit_ids=[])
             session.add(request)
@@ -174,6 +181,20 @@ def list_my_requests(store: Store, actor: dict) -> list[dict]:
             query = select(Request).where(Request.community_id == actor.get("community_id"))
         requests = session.scalars(query.order_by(Request.id.desc()).limit(100)).all()
         return _views(session, requests, actor)
+
+
+def list_open_requests(store: Store, actor: dict) -> list[dict]:
+    """Residents' requests open to every member of the caller's community that still need hands
+    (the community's own needs are listed apart, under its needs list)."""
+    actor = load(Actor(), actor)
+    if actor["role"] not in ("member", "grid_leader"):
+        raise Forbidden(message="只有报到党员可以查看待认领的服务请求")
+    with store.sessionmaker() as session:
+        rows = session.scalars(select(Request).where(
+            Request.community_id == actor.get("community_id"), Request.state == domain.DISPATCHED,
+            Request.open_to_all.is_(True), Request.source != "need")
+            .order_by(Request.id.desc()).limit(100)).all()
+        return _views(session, rows, actor, history=False)
 
 
 def search_requests(store: Store, actor: dict, query: dict) -> list[dict]:

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import select
 
+import authz
 from common.actors import Actor
 from common.db import Store, utcnow
 from common.schemas import load
@@ -28,9 +29,26 @@ def record_service(uow, source: str, ref_id: int, member_ids: list[int], *, comm
 
 
 def on_request_confirmed(uow, event: dict):
+    """The service counts on the card; its hours only once the organiser confirms them (records)."""
     data = event["data"]
     record_service(uow, "request", data["request_id"], data["member_ids"], community_id=data["community_id"],
-                   title=data["title"], place=data.get("place", ""), hours=data.get("hours", 0.0))
+                   title=data["title"], place=data.get("place", ""), hours=0.0)
+
+
+def on_entry_confirmed(uow, event: dict):
+    """Records confirmed or corrected an entry's hours: the card shows confirmed hours only."""
+    data = event["data"]
+    if data.get("ref_id") is None:
+        return  # an entry staff added by hand has no request or activity to show on the card
+    session = uow.session
+    row = session.scalar(select(ServiceRecord).where(ServiceRecord.source == data["source"],
+                                                     ServiceRecord.ref_id == data["ref_id"],
+                                                     ServiceRecord.member_id == data["member_id"]))
+    if row is None:
+        record_service(uow, data["source"], data["ref_id"], [data["member_id"]], community_id=data["community_id"],
+                       title=data["title"], place=data.get("place", ""), hours=data["hours"])
+    else:
+        row.hours = data["hours"]
 
 
 def on_activity_attended(uow, event: dict):
@@ -62,8 +80,7 @@ def get_card(store: Store, scoring_summary, actor: dict, member_id: int) -> dict
         member = _member(session, member_id)
         _check_can_view_private(session, actor, member)
         view = _views(session, [member])[0]
-        if not domain.can_see_phone(actor, view):
-            view["phone"] = domain.mask_phone(view["phone"])
+        view["phone"] = authz.shown_phone(actor, view["phone"], domain.phone_subject(view))
         records = session.scalars(select(ServiceRecord).where(ServiceRecord.member_id == member_id)
                                   .order_by(ServiceRecord.id.desc())).all()
         summary = domain.service_summary([{"source": r.source, "place": r.place, "hours": r.hours} for r in records])

@@ -4,10 +4,12 @@ from datetime import date
 
 from sqlalchemy import delete, insert, select
 
+import authz
 from common import config
-from common.actors import Actor, reaches
-from common.db import Store, utcnow
+from common.actors import Actor
+from common.db import Store, retried_on_conflict, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -77,8 +79,7 @@ def _views(session, members: list[Member]) -> list[dict]:
 
 
 def _shown(actor: dict, member: dict) -> dict:
-    if not domain.can_see_phone(actor, member):
-        member = dict(member, phone=domain.mask_phone(member["phone"]))
+    member = dict(member, phone=authz.shown_phone(actor, member["phone"], domain.phone_subject(member)))
     return schemas.Member().dump(member)
 
 
@@ -98,25 +99,29 @@ def _facts(session, member: Member) -> dict:
     return {"member_id": member.id, "name": member.name, "community_id": member.community_id,
             "street_id": user.street_id if user else None, "district_id": user.district_id if user else None,
             "grid_id": member.grid_id, "building_id": member.building_id, "work_unit_id": member.work_unit_id,
-            "e_branch_id": member.e_branch_id, "skills": list(member.skills or [])}
+            "e_branch_id": member.e_branch_id, "skills": list(member.skills or []),
+            "id_number_masked": member.id_number_masked}
 
 
-def _check_can_view_private(session, actor: dict, member: Member):
-    """History, the card: the member, staff above them, their work unit's organisation."""
-    if actor["role"] == "system" or actor.get("user_id") == member.id:
-        return
-    if actor["role"] == "unit_org" and member.work_unit_id and actor.get("work_unit_id") == member.work_unit_id:
-        return
+def member_facts_for_policy(session, member: Member) -> dict:
+    """A member's record as the policy reads it: the person, their place in the tree, their employer."""
     user = session.get(User, member.id)
-    if reaches(actor, community_id=member.community_id, street_id=user.street_id, district_id=user.district_id):
-        return
-    raise Forbidden(message="您不能查看该党员的报到记录")
+    return authz.facts(owner_ids=[member.id], grid_id=member.grid_id, community_id=member.community_id,
+                       street_id=user.street_id if user else None, district_id=user.district_id if user else None,
+                       work_unit_ids=[member.work_unit_id])
+
+
+def _check_can_view_private(session, actor: dict, member: Member, action: str = "registration.card"):
+    """History, the card: the member, staff above them, their work unit's organisation."""
+    authz.check(actor, action, member_facts_for_policy(session, member), message="您不能查看该党员的报到记录")
 
 
 def get_member(store: Store, actor: dict, member_id: int) -> dict:
     actor = load(Actor(), actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
+        authz.check(actor, "registration.get_member", member_facts_for_policy(uow.session, member),
+                    message="您不能查看该党员的报到信息")
         return _shown(actor, _views(uow.session, [member])[0])
 
 
@@ -124,7 +129,7 @@ def member_history(store: Store, actor: dict, member_id: int) -> list[dict]:
     actor = load(Actor(), actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
-        _check_can_view_private(uow.session, actor, member)
+        _check_can_view_private(uow.session, actor, member, "registration.member_history")
         rows = uow.session.scalars(select(RegistrationHistory).where(RegistrationHistory.member_id == member_id)
                                    .order_by(RegistrationHistory.id)).all()
         return schemas.HistoryEntry(many=True).dump(rows)
@@ -206,12 +211,14 @@ def _checked_details(session, data: dict) -> dict:
     else:
         unit = _work_unit_by_name(session, data["work_unit"], data["party_org"])
     return {"windows": windows, "post_ids": post_ids, "unit": unit, "skills": domain.normalise_skills(data["skills"]),
-            "id_hash": domain.hash_id_number(data["id_number"], id_hash_key())}
+            "id_hash": domain.hash_id_number(data["id_number"], id_hash_key()),
+            "id_masked": mask_id_number(data["id_number"])}
 
 
 def _fill(session, member: Member, data: dict, checked: dict):
     unit = checked["unit"]
     member.name, member.phone = data["name"], data["phone"]
+    member.id_number_masked = checked.get("id_masked", member.id_number_masked)
     member.community_id, member.grid_id, member.building_id = data["community_id"], data["grid_id"], data["building_id"]
     member.work_unit_id = unit.id if unit else None
     member.work_unit = unit.name if unit else None
@@ -241,7 +248,8 @@ def _new_member(session, data, checked, *, user: User | None, status: str, sourc
                     phone=data["phone"], active=True, created_at=utcnow())
         session.add(user)
         session.flush()
-    member = Member(id=user.id, id_number_hash=checked["id_hash"], status=status, source=source,
+    member = Member(id=user.id, id_number_hash=checked["id_hash"], id_number_masked=checked["id_masked"],
+                    status=status, source=source,
                     registered_at=utcnow(), community_id=data["community_id"])
     session.add(member)
     _fill(session, member, data, checked)
@@ -298,6 +306,7 @@ def sign_up(store: Store, payload: dict) -> dict:
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     """A member account (re)submits its registration: after a rejection, a revocation, or for the first time."""
     actor = load(Actor(), actor)
@@ -335,6 +344,7 @@ def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def _decide(store: Store, actor: dict, member_id: int, action: str, reason: str, *, revoked_on=None) -> dict:
     with store.uow() as uow:
         session = uow.session
@@ -380,6 +390,7 @@ def revoke_member(store: Store, actor: dict, member_id: int, payload: dict) -> d
     return _decide(store, actor, member_id, "revoke", data["reason"], revoked_on=data["revoked_on"])
 
 
+@retried_on_conflict
 def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Moving home or job: the one registration moves; the old place stays in the history."""
     actor = load(Actor(), actor)
@@ -425,6 +436,7 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def update_profile(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Skills, posts, free time, commitments: the member or their community's staff."""
     actor = load(Actor(), actor)

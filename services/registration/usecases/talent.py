@@ -2,6 +2,7 @@
 
 from sqlalchemy import exists, func, select
 
+import authz
 from common.actors import Actor
 from common.db import Store
 from common.errors import Forbidden
@@ -71,7 +72,7 @@ def export_talent(store: Store, actor: dict, query: dict) -> list[dict]:
     with store.uow() as uow:
         members = uow.session.scalars(stmt.order_by(Member.id).limit(EXPORT_LIMIT)).all()
         for view in _views(uow.session, members):
-            shown = view if domain.can_see_phone(actor, view) else dict(view, phone=domain.mask_phone(view["phone"]))
+            shown = dict(view, phone=authz.shown_phone(actor, view["phone"], domain.phone_subject(view)))
             rows.append({
                 "id": view["id"], "name": view["name"], "phone": shown["phone"],
                 "community_name": view["community_name"] or "", "grid_name": view["grid_name"] or "",

@@ -4,14 +4,16 @@ from datetime import date
 
 from sqlalchemy import func, select
 
+import authz
 from common.actors import Actor, reaches
 from common.db import Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.masking import mask_phone
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import Member, UnitReport, User, WorkUnit
 from services.registration.usecases.accounts import hash_password
-from services.registration.usecases.tree import _place, _street_district
+from services.registration.usecases.tree import _ancestry, _place, _street_district
 
 WORK_UNIT_MANAGERS = ("community_staff", "street_staff", "district_staff")
 
@@ -54,24 +56,44 @@ def create_work_unit(store: Store, actor: dict, payload: dict) -> dict:
     return result
 
 
-def list_work_units(store: Store, query: dict | None = None) -> list[dict]:
+def unit_facts(session, unit_id: int) -> dict:
+    """A work unit for the policy: itself, and every community (street, district) it reported to."""
+    places = [_ancestry(session, cid) for cid in session.scalars(
+        select(UnitReport.community_id).where(UnitReport.work_unit_id == unit_id))]
+    return authz.facts(work_unit_ids=[unit_id]) | {
+        key: sorted({p[key] for p in places if p.get(key) is not None})
+        for key in ("community_id", "street_id", "district_id")}
+
+
+def _unit_view(session, actor: dict, unit: WorkUnit) -> dict:
+    view = schemas.WorkUnit().dump(unit)
+    if view.get("contact_phone"):
+        view["contact_phone"] = (view["contact_phone"] if authz.permits(
+            actor, "personal.unit_contact_phone", unit_facts(session, unit.id)) else mask_phone(view["contact_phone"]))
+    return view
+
+
+def list_work_units(store: Store, actor: dict, query: dict | None = None) -> list[dict]:
+    actor = load(Actor(), actor)
     name = (query or {}).get("name")
     with store.uow() as uow:
         stmt = select(WorkUnit).order_by(WorkUnit.name).limit(200)
         if name:
             stmt = stmt.where(WorkUnit.name.contains(name))
-        return schemas.WorkUnit(many=True).dump(uow.session.scalars(stmt).all())
+        return [_unit_view(uow.session, actor, u) for u in uow.session.scalars(stmt).all()]
 
 
 def create_unit_account(store: Store, actor: dict, work_unit_id: int, payload: dict) -> dict:
     """A sign-in for a work unit's Party organisation (role unit_org)."""
     actor = load(Actor(), actor)
     data = load(schemas.NewUnitAccount(), payload)
-    if actor["role"] not in WORK_UNIT_MANAGERS + ("system",):
-        raise Forbidden(message="只有社区、街道或区县的工作人员可以开设单位账号")
+    authz.check(actor, "registration.create_unit_account")
     password_hash = hash_password(data["password"])
     with store.uow() as uow:
         unit = _work_unit(uow.session, work_unit_id)
+        # only staff over a community the unit has a co-building report with (finding 3)
+        authz.check(actor, "registration.create_unit_account", unit_facts(uow.session, unit.id),
+                    message="该单位未向您管辖范围内的社区报到，不能为其开设账号")
         if uow.session.scalar(select(User.id).where(User.username == data["username"])):
             raise Conflict(code="DUPLICATE_USERNAME", message="该用户名已被使用", fields={"username": ["已被使用"]})
         user = User(username=data["username"], password_hash=password_hash, role="unit_org", name=data["name"],

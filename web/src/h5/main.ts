@@ -1,9 +1,9 @@
-// The resident/member H5 entry (its pages belong to #13). It shares the API client, the
-// session store and the polling helper with the console: import from '@/api', '@/stores',
-// '@/live/polling', '@/shared'.
+// The resident and member H5 (Vant 4), served at /h5/.
 import { createApp } from 'vue'
 import { createPinia } from 'pinia'
-import '@/shared/base.css'
+import 'vant/lib/index.css'
+import './theme.css'
 import App from './App.vue'
+import { router } from './router'
 
-createApp(App).use(createPinia()).mount('#app')
+createApp(App).use(createPinia()).use(router).mount('#app')
