@@ -37,6 +37,10 @@ TABLE = {
     "system.console": PUBLIC,
     "system.h5": PUBLIC,
     "system.docs": PUBLIC,
+    "system.docs_asset": PUBLIC,
+    "system.asyncapi_page": PUBLIC,
+    "system.asyncapi_document": PUBLIC,
+    "system.favicon": PUBLIC,
 
     # ---- personal data (not an HTTP operation: who sees a phone in full)
     "personal.full_phone": {R: OWN, M: (OWN, ASSIGNED), G: (OWN, ASSIGNED), C: COMMUNITY, A: OWN},

@@ -99,12 +99,12 @@ def test_who_confirms_hours():
     domain.check_can_confirm(STAFF, 3, PLACE, member)
     with pytest.raises(Forbidden):
         domain.check_can_confirm({**STAFF, "community_id": 4}, 3, PLACE, member)
-    secretary = {"user_id": 8, "role": "member", "community_id": 3, "e_branch_id": 5, "e_branch_secretary": True}
-    domain.check_can_confirm(secretary, 3, PLACE, member)
+    secretary = {"user_id": 8, "role": "member", "community_id": 3, "e_branch_id": 5}
+    domain.check_can_confirm(secretary, 3, PLACE, member, secretary_id=8)
     with pytest.raises(Forbidden):  # a secretary does not confirm their own hours
-        domain.check_can_confirm({**secretary, "user_id": 7}, 3, PLACE, member)
-    with pytest.raises(Forbidden):  # nor is an ordinary member an organiser
-        domain.check_can_confirm({**secretary, "e_branch_secretary": False}, 3, PLACE, member)
+        domain.check_can_confirm({**secretary, "user_id": 7}, 3, PLACE, member, secretary_id=7)
+    with pytest.raises(Forbidden):  # nor is another member an organiser
+        domain.check_can_confirm({**secretary, "user_id": 9}, 3, PLACE, member, secretary_id=8)
     street = {"user_id": 2, "role": "street_staff", "street_id": 2}
     domain.check_can_confirm(street, 3, PLACE, member)
 
