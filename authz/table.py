@@ -30,9 +30,12 @@ TABLE = {
     # ---- sign-in and system pages
     "auth.login": PUBLIC,
     "auth.me": {**SELF, A: OWN},
+    "auth.open_session": PUBLIC,  # the browser's sign-in: the token in an HttpOnly cookie
+    "auth.close_session": PUBLIC,
     "system.health": PUBLIC,
     "system.openapi_document": PUBLIC,
     "system.console": PUBLIC,
+    "system.h5": PUBLIC,
     "system.docs": PUBLIC,
     "system.docs_asset": PUBLIC,
     "system.asyncapi_page": PUBLIC,

@@ -34,6 +34,8 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -170,6 +172,13 @@ def make_engine(url: str):
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def upsert(session_or_conn, table):
+    """``insert(table)`` of the connection's dialect, with ``on_conflict_do_nothing/do_update``
+    (SQLite and PostgreSQL have the same ON CONFLICT clause)."""
+    bind = session_or_conn.get_bind() if hasattr(session_or_conn, "get_bind") else session_or_conn
+    return (pg_insert if bind.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
 def envelope(source: str, event_type: str, data: dict, event_id: str | None = None) -> dict:
     """The one shape of every event on the wire (see ``common/contracts.py``)."""
     return {
@@ -238,19 +247,14 @@ class UnitOfWork:
     def claim_message(self, message_id: str, handler: str) -> bool:
         """Record that ``handler`` is consuming ``message_id``; False if it already did.
 
-        A concurrent duplicate blocks on the unique key and fails at flush or commit, which
-        callers treat as "already handled".
+        One statement (INSERT … ON CONFLICT DO NOTHING on the unique key), not a look-up and an
+        insert: every consumed event passes here. A concurrent duplicate waits for the first
+        copy's transaction and then inserts nothing (PostgreSQL), or runs after it (SQLite).
         """
-        inbox = self._store.inbox
-        seen = self.session.execute(
-            select(inbox.c.id).where(inbox.c.message_id == message_id, inbox.c.handler == handler)
-        ).first()
-        if seen:
-            return False
-        self.session.execute(
-            insert(inbox).values(message_id=message_id, handler=handler, processed_at=utcnow())
-        )
-        return True
+        stmt = upsert(self.session, self._store.inbox).values(
+            message_id=message_id, handler=handler, processed_at=utcnow())
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["message_id", "handler"])).rowcount == 1
 
     def commit(self):
         self.session.commit()
@@ -374,4 +378,4 @@ class Database(DependencyProvider):
 
 
 __all__ = ["Database", "IntegrityError", "StaleDataError", "Store", "UnitOfWork", "envelope", "new_metadata",
-           "exclusive", "retried_on_conflict", "retry_on_conflict", "utcnow", "version_id"]
+           "exclusive", "retried_on_conflict", "retry_on_conflict", "upsert", "utcnow", "version_id"]

@@ -21,7 +21,7 @@ from werkzeug.wrappers import Response
 import authz
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
-from gateway import edge, tokens
+from gateway import edge, session, tokens, web
 from gateway.errors import (
     ServiceUnavailable,
     error_response,
@@ -106,7 +106,7 @@ class Endpoint(HttpRequestHandler):
 
     def handle_request(self, request):
         request.environ[ROUTE_KEY] = self.url  # the template, for the access line and metrics
-        return super().handle_request(request)
+        return web.secure(super().handle_request(request))
 
     def response_from_exception(self, exc):
         error = translate(exc)
@@ -117,9 +117,12 @@ class Endpoint(HttpRequestHandler):
 
 def _actor(request) -> dict:
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
-    return tokens.verify(header[len("Bearer "):].strip())
+    if header.startswith("Bearer "):
+        return tokens.verify(header[len("Bearer "):].strip())
+    cookie_token = session.token_from_cookie(request)  # the browser console's session
+    if cookie_token:
+        return tokens.verify(cookie_token)
+    raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
 
 
 def _json_body(request) -> dict:

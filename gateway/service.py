@@ -12,10 +12,10 @@ from werkzeug.wrappers import Response
 from common import metrics
 from common.config import SERVICES
 from common.logs import RequestContext
-from gateway import edge, openapi, pages
+from gateway import edge, openapi, pages, web
 from gateway.errors import MethodNotAllowed, NotFound, json_response
 from gateway.http import ROUTES, Endpoint, route
-from gateway.pages import console_page, docs_page
+from gateway.pages import docs_page
 from gateway.routes.activities import ActivitiesRoutes
 from gateway.routes.auth import AuthRoutes
 from gateway.routes.dispatch import DispatchRoutes
@@ -94,9 +94,22 @@ class GatewayService(*AREAS):
     def openapi_document(self, call):
         return openapi.build()
 
-    @route("GET", "/", tag="system", summary="网页工作台（居民点单、党员接单、社区登记）", raw=True)
+    @route("GET", "/", tag="system", summary="网页工作台（社区、网格、街道、区县、单位工作人员）", raw=True)
     def console(self, call):
-        return console_page()
+        return web.page("index.html")
+
+    @route("GET", "/h5/", tag="system", summary="手机页面（居民与党员）", raw=True)
+    def h5(self, call):
+        return web.page("h5/index.html")
+
+    @Endpoint.decorator("GET", "/assets/<path:path>")
+    def web_asset(self, request, path):
+        return web.asset(request, "assets/" + path)
+
+    @Endpoint.decorator("GET", "/h5/<path:path>")
+    def h5_page(self, request, path):
+        """H5 deep links (its router's history mode) get the H5 entry page."""
+        return web.page("h5/index.html")
 
     @route("GET", "/docs", tag="system", summary="接口说明页（给人看的）", raw=True)
     def docs(self, call):
@@ -127,6 +140,8 @@ class GatewayService(*AREAS):
     @Endpoint.decorator("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
     def not_found(self, request, path):
         """Unknown paths and methods answer in the one error format too (Open311's under /open311/)."""
+        if web.wants_page(request, path):
+            return web.page("index.html")  # a console deep link: its router takes it from here
         known = edge.methods_for(ROUTES, "/" + path)
         if known:
             error = MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")

@@ -76,7 +76,7 @@ def test_metrics_on_the_gateway_and_every_service(platform):
         assert f'baodao_outbox_oldest_age_seconds{{service="{service}"}}' in body
         assert f'baodao_database_up{{service="{service}"}} 1.0' in body
         if service == "registration":  # the login above was an RPC to registration
-            assert re.search(r'baodao_rpc_duration_seconds_count\{method="login",outcome="ok",'
+            assert re.search(r'baodao_rpc_duration_seconds_count\{method="authenticate",outcome="ok",'
                              r'service="registration"\} [1-9]', body)
         if service in ("dispatch", "activities"):
             assert f'baodao_timers_due{{service="{service}"}}' in body
