@@ -231,3 +231,23 @@ def test_the_e_branch_secretary_confirms_and_attendance_arrives_confirmed(platfo
                               == before + 3.0 and r, message="attendance hours confirmed")
     came = next(e for e in record["entries"] if e["source"] == "activity" and e["ref_id"] == 990001)
     assert (came["status"], came["hours_source"], came["place"]) == ("confirmed", "attendance", "东风公园")
+
+
+def test_a_micro_wish_has_no_hours_until_the_organiser_gives_them(platform):
+    staff = platform.login("staff1")
+    wang = platform.login("13800000003")  # 王强
+    wish = staff.post("/api/wishes", {"title": "修好楼道的灯", "beneficiary": "独居老人 陈伯"}).json()
+    assert wang.post(f"/api/wishes/{wish['id']}/claim", {}).status_code == 200
+    assert wang.post(f"/api/wishes/{wish['id']}/fulfil", {"note": "已换灯泡"}).status_code == 200
+    assert staff.post(f"/api/wishes/{wish['id']}/confirm", {}).status_code == 200
+
+    def queued():
+        return next((e for e in staff.get("/api/records/queue").json()
+                     if e["source"] == "wish" and e["ref_id"] == wish["id"]), None)
+
+    entry = support.wait_for(queued, message="the wish in the confirmation queue")
+    assert (entry["stated_hours"], entry["hours_source"], entry["title"]) == (None, "none", "微心愿：修好楼道的灯")
+    missing = staff.post(f"/api/records/entries/{entry['id']}/confirm", {})
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "HOURS_REQUIRED"
+    given = staff.post(f"/api/records/entries/{entry['id']}/confirm", {"hours": 1})
+    assert given.status_code == 200 and given.json()["confirmed_hours"] == 1.0
