@@ -42,6 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from common import config, contracts
 from common.errors import Conflict
+from common.logs import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ def envelope(source: str, event_type: str, data: dict, event_id: str | None = No
         "source": source,
         "occurred_at": utcnow().isoformat(),
         "data": data,
+        **({"request_id": request_id} if (request_id := current_request_id()) else {}),  # follow a request
     }
 
 

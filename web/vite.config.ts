@@ -11,6 +11,7 @@ export default defineConfig({
     outDir: 'dist',
     emptyOutDir: true,
     chunkSizeWarningLimit: 1500,
+    manifest: true, // web/scripts/h5-size.mjs measures the H5's first screen from it
     rollupOptions: {
       input: {
         console: fileURLToPath(new URL('./index.html', import.meta.url)),

@@ -99,6 +99,9 @@ def platform(database, tmp_path_factory):
     platform, stop = _start_platform(database, tmp_path_factory.mktemp(f"platform-{database}"))
     yield platform
     stop()
+    # after every e2e test on this platform: no process logged an ID number, a phone or a token
+    leaks = support.personal_data_in_log(platform.log())
+    assert not leaks, f"personal data or tokens in the platform's log: {leaks[:5]}"
 
 
 @pytest.fixture
