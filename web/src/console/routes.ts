@@ -1,6 +1,7 @@
 // The console's screens by role; each role's folder owns its pages. Records (#16) may add
 // `console/records/routes.ts` and spread it here.
 import type { RouteRecordRaw } from 'vue-router'
+import { recordsRoutes } from './records/routes'
 
 export const COMMUNITY = ['community_staff']
 export const GRID = ['grid_leader']
@@ -16,4 +17,5 @@ export const roleRoutes: RouteRecordRaw[] = [
     meta: { title: '统筹工作台', roles: AREA } },
   { path: 'unit', name: 'unit-home', component: () => import('./layout/Placeholder.vue'),
     meta: { title: '单位工作台', roles: UNIT } },
+  ...recordsRoutes,
 ]
