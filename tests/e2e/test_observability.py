@@ -69,6 +69,8 @@ def test_metrics_on_the_gateway_and_every_service(platform):
     for target in targets:
         service = target["labels"]["service"]
         body = _scrape(f"http://{target['targets'][0]}/metrics")
+        probe = requests.get(f"http://{target['targets'][0]}/health", timeout=10)  # what a readiness probe reads
+        assert probe.status_code == 200 and probe.json()["status"] == "ok", (service, probe.text)
         if service == "gateway":
             assert "baodao_http_request_duration_seconds" in body
             continue
