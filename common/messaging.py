@@ -23,23 +23,26 @@ from kombu import Exchange, Queue
 from kombu.exceptions import OperationalError as BrokerError
 from marshmallow import ValidationError
 from nameko.amqp.publish import Publisher
-from nameko.events import event_handler
+from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import UnknownService
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from common import contracts
+from common import contracts, metrics
+from common.config import durable_queue_arguments
 from common.db import utcnow
 from common.errors import AppError
+from common.logs import handled_event, mark_outcome
 from common.redaction import redact, redact_text
 
 log = logging.getLogger(__name__)
 
 DEAD_LETTER_EXCHANGE = Exchange("baodao.dead-letter", type="topic", durable=True)
 DEAD_LETTER_QUEUE = Queue(
-    "baodao.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key="#", durable=True
+    "baodao.dead-letters", exchange=DEAD_LETTER_EXCHANGE, routing_key="#", durable=True,
+    queue_arguments=durable_queue_arguments(),
 )
 # a passing fault: the database, the broker or a service is unreachable for now; or another
 # instance changed the row meanwhile (StaleDataError) and a second attempt reads it fresh
@@ -90,6 +93,9 @@ def dead_letter(amqp_uri: str, body, reason: str, *, service: str, handler: str,
         },
     )
     log.warning("dead-lettered %s for %s: %s", routing_key, handler, redact_text(reason)[:200])
+    code = reason.split(":", 1)[0][:40]
+    metrics.DEAD_LETTERED.labels(service, code).inc()
+    mark_outcome("error" if code in ("HANDLER_ERROR", "TRANSIENT_EXHAUSTED") else "rejected")
 
 
 def _consumed(store, message_id: str, handler: str) -> bool:
@@ -99,6 +105,16 @@ def _consumed(store, message_id: str, handler: str) -> bool:
             inbox.c.message_id == message_id, inbox.c.handler == handler)).first() is not None
 
 
+class DurableEventHandler(EventHandler):
+    """nameko's event handler, its queue declared with the same arguments as ``baodao
+    declare-queues`` gives it (quorum queues when ``QUORUM_QUEUES=1``; see ``common.config``)."""
+
+    def setup(self):
+        super().setup()  # builds self.queue; the queue consumer declares it only when it starts
+        if self.handler_type is SERVICE_POOL:
+            self.queue.queue_arguments = {**(self.queue.queue_arguments or {}), **durable_queue_arguments()}
+
+
 def consumes(source: str, event_type: str):
     """Decorate ``def handler(self, uow, event)``; ``event`` is the validated envelope."""
 
@@ -106,6 +122,10 @@ def consumes(source: str, event_type: str):
         handler_name = fn.__qualname__
 
         @functools.wraps(fn)
+        def observed(self, body):
+            with handled_event(self.db.source, handler_name, body):
+                wrapper(self, body)
+
         def wrapper(self, body):
             store = self.db
 
@@ -124,6 +144,7 @@ def consumes(source: str, event_type: str):
                 try:
                     with store.uow() as uow:
                         if not uow.claim_message(event["event_id"], handler_name):
+                            mark_outcome("duplicate")
                             return
                         fn(self, uow, event)
                         uow.commit()
@@ -136,6 +157,7 @@ def consumes(source: str, event_type: str):
                     else:
                         if duplicate:  # a concurrent copy of the same event won the inbox row
                             log.info("duplicate %s %s ignored", event_type, event["event_id"])
+                            mark_outcome("duplicate")
                             return
                         park(f"INTEGRITY_ERROR: {describe_error(err)}")
                         return
@@ -156,6 +178,6 @@ def consumes(source: str, event_type: str):
                 eventlet.sleep(retry_pause(attempt))
 
         # requeue_on_error: if even dead-lettering fails (the broker went away), nameko requeues
-        return event_handler(source, event_type, requeue_on_error=True)(wrapper)
+        return DurableEventHandler.decorator(source, event_type, requeue_on_error=True)(observed)
 
     return decorator

@@ -15,6 +15,7 @@ TAGS = [
     ("activities", "志愿活动与主题党日"),
     ("scoring", "积分、星级与季度评价"),
     ("notifications", "消息与通知"),
+    ("records", "志愿服务记录：确认时长、培训、表彰、评价、投诉、星级志愿者、证明与核验"),
     ("open311", "Open311 GeoReport v2：供 12345 热线等外部系统使用"),
     ("system", "运行状态与接口文档"),
 ]
@@ -94,3 +95,19 @@ def build() -> dict:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def main():
+    """``python -m gateway.openapi`` prints the document: the web build generates its API types
+    from it without a running server."""
+    import json
+    import sys
+
+    import gateway.service  # noqa: F401  (declares every route)
+
+    json.dump(build(), sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -19,6 +19,8 @@ class Envelope(Schema):
     source = fields.String(required=True)
     occurred_at = fields.String(required=True)
     data = fields.Dict(required=True)
+    # the HTTP request that caused the event, to follow it across services in the logs
+    request_id = fields.String(load_default=None, validate=validate.Length(max=80))
 
 
 def event(source: str, event_type: str):
@@ -74,4 +76,4 @@ def dump_event(event_type: str, data: dict) -> dict:
 
 
 # register every publisher's contracts
-from common.contracts import activities, bridge, dispatch, notify, registration, scoring  # noqa: E402,F401
+from common.contracts import activities, bridge, dispatch, notify, records, registration, scoring  # noqa: E402,F401

@@ -5,7 +5,7 @@ Body schemas (StrictSchema) are loaded by the service and reused by the gateway'
 
 from marshmallow import Schema, fields, pre_dump, validate
 
-from common.schemas import StrictSchema
+from common.schemas import AwareDateTime, StrictSchema
 from services.dispatch.domain import DATATYPES, LEVELS, STATE_LABELS
 
 REASON = {"load_default": "", "validate": validate.Length(max=1000)}
@@ -64,6 +64,12 @@ class MenuItemInput(StrictSchema):
     expected_minutes = fields.Integer(load_default=60, validate=validate.Range(min=1, max=100000))
     deadline_policy = fields.Nested(DeadlinePolicy, load_default=dict)
     active = fields.Boolean(load_default=True)
+    default_hours = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.1, max=200),
+                                 metadata={"description": "党员完成时默认填报的服务时长（小时，不含路途）"})
+    min_hours = fields.Float(load_default=0.5, validate=validate.Range(min=0.1, max=200),
+                             metadata={"description": "可填报的最短服务时长（小时）"})
+    max_hours = fields.Float(load_default=8.0, validate=validate.Range(min=0.1, max=200),
+                             metadata={"description": "可填报的最长服务时长（小时）"})
 
 
 class MenuItemPatch(MenuItemInput):
@@ -87,6 +93,9 @@ class MenuItem(Schema):
     expected_minutes = fields.Integer()
     deadline_policy = fields.Dict()
     active = fields.Boolean()
+    default_hours = fields.Float(allow_none=True)
+    min_hours = fields.Float()
+    max_hours = fields.Float()
 
 
 class Policy(StrictSchema):
@@ -141,6 +150,12 @@ class Transition(StrictSchema):
     reason = fields.String(**REASON)
 
 
+class Complete(Transition):
+    hours = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.1, max=200),
+                         metadata={"description": "实际服务时长（小时，不含路途），须在服务项目的上下限内；"
+                                                  "不填则按服务项目的默认时长，待组织方确认"})
+
+
 class ReasonRequired(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
 
@@ -174,8 +189,8 @@ class SearchQuery(StrictSchema):
     community_id = fields.Integer(load_default=None, allow_none=True)
     states = fields.List(fields.String(validate=validate.OneOf(list(STATE_LABELS))), load_default=None)
     level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
-    updated_after = fields.DateTime(load_default=None)
-    updated_before = fields.DateTime(load_default=None)
+    updated_after = AwareDateTime(load_default=None)
+    updated_before = AwareDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -192,7 +207,7 @@ class SearchParams(StrictSchema):
 
 
 class HistoryEntry(Schema):
-    at = fields.DateTime()
+    at = AwareDateTime()
     actor_id = fields.Integer(allow_none=True)
     actor_role = fields.String()
     action = fields.String()
@@ -222,7 +237,7 @@ class Request(Schema):
         "description": "联系电话：点单居民本人、已接单党员和本社区工作人员可见完整号码，其他人见到的是掩码"})
     contact_masked = fields.Boolean(metadata={"description": "contact_phone 是否为掩码"})
     address = fields.String(allow_none=True)
-    preferred_time = fields.DateTime(allow_none=True)
+    preferred_time = AwareDateTime(allow_none=True)
     menu_item_id = fields.Integer()
     title = fields.String()
     description = fields.String()
@@ -241,10 +256,13 @@ class Request(Schema):
     offered_to = fields.List(fields.Integer())
     claimed_by = fields.List(fields.Integer())
     rating = fields.Integer(allow_none=True)
-    started_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    started_at = AwareDateTime(allow_none=True)
+    completed_at = AwareDateTime(allow_none=True)
+    stated_hours = fields.Float(allow_none=True, metadata={"description": "完成时填报的服务时长，待组织方确认"})
+    hours_source = fields.String(allow_none=True, metadata={"description": "stated 党员填报 | default 按默认时长"})
+    hours_bounds = fields.Dict(metadata={"description": "{default, min, max} 可填报的服务时长（小时）"})
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
     history = fields.List(fields.Nested(HistoryEntry))
 
 
@@ -263,8 +281,8 @@ class RequestSummary(Schema):
     members_needed = fields.Integer()
     members_claimed = fields.Integer()
     open_to_all = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
 
 
 class Candidate(Schema):
@@ -276,7 +294,7 @@ class Candidate(Schema):
     skill_match = fields.Integer()
     available = fields.Boolean()
     open_load = fields.Integer()
-    last_served_at = fields.DateTime(allow_none=True)
+    last_served_at = AwareDateTime(allow_none=True)
     score = fields.Float()
     rank = fields.Integer()
     reasons = fields.List(fields.String(), metadata={"description": "排序理由，给调度人员看"})
@@ -319,8 +337,8 @@ class Wish(Schema):
     member_id = fields.Integer(allow_none=True)
     e_branch_id = fields.Integer(allow_none=True)
     note = fields.String()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
     history = fields.List(fields.Nested(HistoryEntry))
 
 
@@ -362,12 +380,12 @@ class Opinion(Schema):
     state = fields.String()
     state_label = fields.String()
     assignee = fields.String()
-    due_at = fields.DateTime(allow_none=True)
+    due_at = AwareDateTime(allow_none=True)
     overdue = fields.Boolean()
     supervision_level = fields.String()
     resolution = fields.String()
-    created_at = fields.DateTime()
-    resolved_at = fields.DateTime(allow_none=True)
+    created_at = AwareDateTime()
+    resolved_at = AwareDateTime(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntry))
 
 

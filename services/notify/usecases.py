@@ -436,15 +436,19 @@ def deliver_due(store: Store, tuning: Tuning, spawn=None, free: int | None = Non
 
 # --- inbox ---------------------------------------------------------------------------------
 
-def inbox(store: Store, actor: dict) -> dict:
+def inbox(store: Store, actor: dict, query: dict | None = None) -> dict:
     actor = load(Actor(), actor)
+    q = load(schemas.InboxQuery(), query or {})
     with store.uow() as uow:
         mine = Message.recipient_id == actor["user_id"]
-        messages = uow.session.scalars(
-            select(Message).where(mine).order_by(Message.id.desc()).limit(100)).all()
+        page = select(Message).where(mine)
+        if q["before_id"]:
+            page = page.where(Message.id < q["before_id"])
+        messages = uow.session.scalars(page.order_by(Message.id.desc()).limit(q["limit"] + 1)).all()
         unread = uow.session.scalar(
             select(func.count()).select_from(Message).where(mine, Message.read_at.is_(None)))
-        return schemas.Inbox().dump({"unread": unread, "messages": messages})
+        return schemas.Inbox().dump({"unread": unread, "messages": messages[:q["limit"]],
+                                     "has_more": len(messages) > q["limit"]})
 
 
 def mark_read(store: Store, actor: dict, message_id: int) -> dict:

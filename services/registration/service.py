@@ -121,6 +121,10 @@ class RegistrationService(ServiceBase):
         return lookups.member_facts(self.db, member_ids)
 
     @rpc
+    def names(self, query):
+        return lookups.names(self.db, query)
+
+    @rpc
     def recipients(self, query):
         return lookups.recipients(self.db, query)
 
@@ -200,6 +204,10 @@ class RegistrationService(ServiceBase):
     @consumes("dispatch", "request.confirmed")
     def on_request_confirmed(self, uow, event):
         card.on_request_confirmed(uow, event)
+
+    @consumes("records", "entry.confirmed")
+    def on_entry_confirmed(self, uow, event):
+        card.on_entry_confirmed(uow, event)
 
     @consumes("activities", "activity.attended")
     def on_activity_attended(self, uow, event):

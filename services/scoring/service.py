@@ -36,6 +36,10 @@ class ScoringService(ServiceBase):
     def on_activity_no_show(self, uow, event):
         usecases.credit_event(uow, event)
 
+    @consumes("records", "entry.confirmed")
+    def on_entry_confirmed(self, uow, event):
+        usecases.credit_event(uow, event)  # confirmed hours, no points
+
     @consumes("registration", "member.accepted")
     def on_member_accepted(self, uow, event):
         usecases.on_member_known(uow, event)
@@ -116,11 +120,11 @@ class ScoringService(ServiceBase):
 
     @rpc
     def rankings(self, actor, period, query=None):
-        return quarters.rankings(self.db, actor, period, query)
+        return quarters.rankings(self.db, actor, period, query, self.registration)
 
     @rpc
     def member_rankings(self, actor, period, query=None):
-        return quarters.member_rankings(self.db, actor, period, query)
+        return quarters.member_rankings(self.db, actor, period, query, self.registration)
 
     @rpc
     def public_notice(self, actor, period, community_id):
@@ -128,19 +132,19 @@ class ScoringService(ServiceBase):
 
     @rpc
     def recognition(self, actor, period, query=None):
-        return quarters.recognition(self.db, actor, period, query)
+        return quarters.recognition(self.db, actor, period, query, self.registration)
 
     @rpc
     def unit_report(self, actor, period, work_unit_id, query=None):
-        return quarters.unit_report(self.db, actor, period, work_unit_id, query)
+        return quarters.unit_report(self.db, actor, period, work_unit_id, query, self.registration)
 
     @rpc
     def export(self, actor, period, query=None):
-        return quarters.export(self.db, actor, period, query)
+        return quarters.export(self.db, actor, period, query, self.registration)
 
     @rpc
     def chart(self, actor, period, query=None):
-        return quarters.chart(self.db, actor, period, query)
+        return quarters.chart(self.db, actor, period, query, self.registration)
 
     @rpc
     def dashboard(self, actor, community_id):
