@@ -76,7 +76,7 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     rid2, done = _served_request(staff, resident, zhang, item_id)
     assert done.status_code == 200 and (done.json()["stated_hours"], done.json()["hours_source"]) == (1.0, "default")
 
-    first = support.wait_for(lambda: _queued(staff, rid1), message="the stated hours in the confirmation queue", timeout=60)
+    first = support.wait_for(lambda: _queued(staff, rid1), message="the stated hours in the queue", timeout=60)
     second = support.wait_for(lambda: _queued(staff, rid2), message="the default hours in the queue", timeout=60)
     assert (first["stated_hours"], first["status"], first["organisation"]) == (2.5, "stated", "东风社区")
     assert second["hours_source"] == "default" and second["confirmed_hours"] is None
@@ -166,7 +166,8 @@ def test_the_record_moves_to_the_new_community_once_the_member_consents(platform
     staff1, staff2 = platform.login("staff1"), platform.login("staff2")
     liu = platform.login("13800000004")  # 刘洋, 东风社区
     me = liu.user["user_id"]
-    support.wait_for(lambda: liu.get(f"/api/members/{me}/record").status_code == 200, message="刘洋's record", timeout=60)
+    support.wait_for(lambda: liu.get(f"/api/members/{me}/record").status_code == 200, message="刘洋's record",
+                     timeout=60)
     assert staff1.post("/api/records/trainings", {"member_ids": [me], "title": "助老服务培训", "hours": 3,
                                                   "held_on": CHINA_TODAY}).status_code == 201
     assert staff2.get(f"/api/members/{me}/record").status_code == 403
