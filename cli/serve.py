@@ -70,10 +70,13 @@ def main(argv=None):
     config = nameko_config()
     if name == "gateway":
         metrics.register_dead_letter_queue(config["AMQP_URI"])
+        health = metrics.broker_health(config["AMQP_URI"])
     else:
-        metrics.register_store(name, config.get("DATABASE_URL") or database_url(name))
-    if os.environ.get("METRICS_PORT"):  # the gateway also answers /metrics on its own port
-        metrics.serve(int(os.environ["METRICS_PORT"]), os.environ.get("METRICS_HOST", "127.0.0.1"))
+        url = config.get("DATABASE_URL") or database_url(name)
+        metrics.register_store(name, url)
+        health = metrics.database_health(url)
+    if os.environ.get("METRICS_PORT"):  # /metrics and a probe's /health on a port of this process's own
+        metrics.serve(int(os.environ["METRICS_PORT"]), os.environ.get("METRICS_HOST", "127.0.0.1"), health)
     run([load_service(name)], config)
     return 0
 

@@ -128,8 +128,65 @@ def register_dead_letter_queue(amqp_uri: str):
     REGISTRY.register(DeadLetterQueueCollector(amqp_uri))
 
 
-def serve(port: int, host: str = "0.0.0.0"):
-    """/metrics on a port of its own (a service has no HTTP server of its own)."""
-    from prometheus_client import start_http_server
+def serve(port: int, host: str = "0.0.0.0", health=None):
+    """A small HTTP server of the process's own: ``/metrics`` for Prometheus, ``/health`` for probes.
 
-    start_http_server(port, addr=host)
+    ``health()`` returns None when the process can do its work (its database or broker answers),
+    else the problem in a few words; the orchestrator's readiness probe reads it.
+    """
+    import json
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from prometheus_client import make_wsgi_app
+    from prometheus_client.exposition import ThreadingWSGIServer
+
+    metrics_app = make_wsgi_app()
+
+    def app(environ, start_response):
+        if environ.get("PATH_INFO") == "/health":
+            problem = health() if health else None
+            start_response("200 OK" if problem is None else "503 Service Unavailable",
+                           [("Content-Type", "application/json")])
+            return [json.dumps({"status": "ok" if problem is None else "down", "problem": problem}).encode()]
+        return metrics_app(environ, start_response)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):  # probes every few seconds: not worth a line each
+            pass
+
+    server = make_server(host, port, app, ThreadingWSGIServer, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True, name="metrics").start()
+    return server
+
+
+def database_health(url: str):
+    from sqlalchemy import text
+
+    from common.db import make_engine
+
+    engine = make_engine(url)
+
+    def check():
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return None
+        except Exception as exc:
+            return f"database: {type(exc).__name__}"
+
+    return check
+
+
+def broker_health(amqp_uri: str):
+    def check():
+        from kombu import Connection
+
+        try:
+            with Connection(amqp_uri, connect_timeout=3) as conn:
+                conn.ensure_connection(max_retries=1)
+            return None
+        except Exception as exc:
+            return f"broker: {type(exc).__name__}"
+
+    return check

@@ -39,11 +39,15 @@ def test_expected_client_errors_are_one_info_line_without_traceback(platform):
                                    timeout=10)
     assert unauthenticated.status_code == 401
 
-    lines = support.wait_for(lambda: len(_lines_with(platform, request_id)) >= 3 and _lines_with(platform, request_id),
-                             timeout=10, message="the 404 and 401 lines")
+    def logged():
+        lines = _lines_with(platform, request_id)
+        wanted = ("http GET /api/requests/<int:request_id> 404", "(expected)", "http GET /api/inbox 401")
+        return lines if all(any(w in x for x in lines) for w in wanted) else None
+
+    lines = support.wait_for(logged, timeout=15, interval=0.2, message="the 404 and 401 lines")
     assert any("INFO" in x and "http GET /api/requests/<int:request_id> 404" in x for x in lines)
     assert any("INFO" in x and "dispatch" in x and "(expected)" in x for x in lines)  # the service's side
-    assert any("INFO" in x and "401" in x for x in lines)
+    assert any("INFO" in x and "http GET /api/inbox 401" in x for x in lines)
     assert not [x for x in lines if " ERROR " in x or " WARNING " in x], lines
     log = platform.log()
     after = log[log.index(request_id):]
@@ -69,6 +73,8 @@ def test_metrics_on_the_gateway_and_every_service(platform):
     for target in targets:
         service = target["labels"]["service"]
         body = _scrape(f"http://{target['targets'][0]}/metrics")
+        probe = requests.get(f"http://{target['targets'][0]}/health", timeout=10)  # what a readiness probe reads
+        assert probe.status_code == 200 and probe.json()["status"] == "ok", (service, probe.text)
         if service == "gateway":
             assert "baodao_http_request_duration_seconds" in body
             continue
