@@ -38,6 +38,8 @@ TABLE = {
     # ---- personal data (not an HTTP operation: who sees a phone in full)
     "personal.full_phone": {R: OWN, M: (OWN, ASSIGNED), G: (OWN, ASSIGNED), C: COMMUNITY, A: OWN},
     "personal.unit_contact_phone": {U: WORK_UNIT, **OFFICES},
+    # ---- RPC-only operations (no HTTP route): who may do them besides the system itself
+    "internal.create_api_key": {D: ANY},
 
     # ---- registration: the tree, work units, members
     "registration.get_place": EVERYONE,

@@ -51,6 +51,13 @@ def main(argv=None):
         print(f"用法: python -m cli.serve <{'|'.join(PROCESSES)}>", file=sys.stderr)
         return 2
     tie_to_launcher()
+    from common import secrets
+
+    try:
+        secrets.require()  # a container (or any start outside `baodao run`) brings its own
+    except secrets.MissingSecret as exc:
+        print(exc, file=sys.stderr)
+        return 2
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
                         format=f"%(asctime)s {args[0]} %(levelname)s %(name)s: %(message)s")
     run([load_service(args[0])], nameko_config())

@@ -19,6 +19,7 @@ from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
 import authz
+from common import assertions
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
 from gateway import edge, tokens
@@ -106,11 +107,21 @@ class Endpoint(HttpRequestHandler):
         return error_response(error)
 
 
-def _actor(request) -> dict:
+def authenticate(service, token: str) -> dict:
+    """THE check of a sign-in token, however it arrived (header, cookie): signature, expiry,
+    issuer, audience, and the account's current token version. Returns the principal."""
+    claims = tokens.verify(token)
+    service.sessions.check(claims, service.registration)
+    return claims
+
+
+def _actor(service, request) -> dict:
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
-    return tokens.verify(header[len("Bearer "):].strip())
+    principal = authenticate(service, header[len("Bearer "):].strip())
+    # what the services see: the principal, signed for this request's calls (common/assertions.py)
+    return assertions.attach(principal, "gateway")
 
 
 def _json_body(request) -> dict:
@@ -147,7 +158,7 @@ def route(method, path, *, tag, summary, body=None, query=None, response=None,
             try:
                 actor = None
                 if spec.roles:
-                    actor = _actor(request)
+                    actor = _actor(self, request)
                     if not authz.may_attempt(actor, spec.action):
                         raise Forbidden(message="您的角色不能访问此功能")
                 edge.check_path_ids(path_values)

@@ -17,6 +17,7 @@ from gateway.routes.notifications import NotificationRoutes
 from gateway.routes.open311 import Open311Routes
 from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
+from gateway.sessions import Sessions
 
 HEALTH_TIMEOUT = 3.0
 AREAS = (AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes, NotificationRoutes,
@@ -40,6 +41,7 @@ class GatewayService(*AREAS):
     name = "gateway"
     config = Config()
 
+    sessions = Sessions()  # token versions (gateway/sessions.py)
     registration = RpcProxy("registration")
     dispatch = RpcProxy("dispatch")
     activities = RpcProxy("activities")

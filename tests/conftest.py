@@ -7,7 +7,12 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # the nameko pytest plugin no longer does this; it must come first
 
 import os  # noqa: E402
+import secrets  # noqa: E402
 import uuid  # noqa: E402
+
+# no secret has a default (common/secrets.py): the test run makes its own, inherited by the platforms it starts
+for _name in ("TOKEN_SECRET", "ACTOR_KEY", "ID_HASH_KEY"):
+    os.environ.setdefault(_name, secrets.token_urlsafe(48))
 
 import pytest  # noqa: E402
 

@@ -67,4 +67,4 @@ class AuthRoutes:
 
     @route("GET", "/api/auth/me", tag="auth", summary="当前登录用户", response=registration.Principal)
     def me(self, call):
-        return call.actor
+        return {k: v for k, v in call.actor.items() if k != "assertion"}

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from werkzeug.wrappers import Response
 
+from common import assertions
 from common.db import utcnow
 from common.errors import AppError, NotFound, Unauthorized, ValidationFailed
 from common.schemas import load
@@ -75,11 +76,17 @@ def open311_route(method, path, *, summary, root, status=200, description=""):
     return decorator
 
 
+def _system_actor(system: dict) -> dict:
+    """Reading for an outside system: the gateway vouches for it; its communities are checked here."""
+    return assertions.system("gateway") | {"name": system["system"]}
+
+
 class Open311Routes:
     def _open311_system(self, api_key) -> dict:
         if not api_key:
             raise Unauthorized(code="API_KEY_REQUIRED", message="缺少 api_key：请向平台管理员申请接入密钥")
-        return self.bridge.check_api_key(api_key)
+        system = self.bridge.check_api_key(assertions.system("gateway"), api_key)
+        return {**system, "api_key": api_key}
 
     def _jurisdiction(self, value, system=None) -> int:
         """jurisdiction_id → a community we know; may be left out when a key covers one community."""
@@ -145,7 +152,7 @@ class Open311Routes:
             raise ValidationFailed(fields={"phone": ["必填：来电群众的电话，用于回访"]}, message="请填写 phone")
         community_id = self._jurisdiction(data["jurisdiction_id"], system)
         name = (data["last_name"] + data["first_name"]).strip() or "来电群众"
-        placed = self.bridge.place_request(system, {
+        placed = self.bridge.place_request(assertions.system("gateway"), system["api_key"], {
             "community_id": community_id, "menu_item_id": data["service_code"], "fields": attributes,
             "description": data["description"], "address": data["address_string"],
             "caller": {"name": name, "phone": data["phone"]}}, idempotency_key=call.idempotency_key)
@@ -159,7 +166,7 @@ class Open311Routes:
     def open311_requests(self, call):
         query = load(schemas.Open311Query(), call.request.args.to_dict())
         system = self._open311_system(query["api_key"])
-        actor = {"user_id": None, "role": "system", "name": system["system"]}
+        actor = _system_actor(system)
         cache: dict = {}
         ids = open311.split_list(query["service_request_id"], as_int=True, name="service_request_id")
         ids = [i for i in ids if 0 < i <= INT_MAX]  # no request can have another id
@@ -197,8 +204,7 @@ class Open311Routes:
                    summary="Open311：某个服务请求的办理状态（需 api_key）")
     def open311_request(self, call, service_request_id):
         system = self._open311_system(call.request.args.get("api_key"))
-        request = self.dispatch.get_request({"user_id": None, "role": "system", "name": system["system"]},
-                                            service_request_id)
+        request = self.dispatch.get_request(_system_actor(system), service_request_id)
         domain.check_community(system, request["community_id"])
         return [open311.service_request(request, self._agency(request["community_id"], {}))]
 
@@ -206,4 +212,4 @@ class Open311Routes:
                    summary="Open311：由提交时的 token 查服务请求编号（需 api_key）")
     def open311_token(self, call, token):
         system = self._open311_system(call.request.args.get("api_key"))
-        return self.bridge.find_token(system, token)
+        return self.bridge.find_token(assertions.system("gateway"), system["api_key"], token)

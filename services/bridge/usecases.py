@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from common import assertions
 from common import errors as app_errors
 from common.db import Store, utcnow
 from common.errors import AppError, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -83,7 +84,7 @@ def _system_by_name(store: Store, name: str) -> dict | None:
 
 def _actor(system: dict) -> dict:
     """How the bridge appears to dispatch and registration: a system acting for a caller."""
-    return {"user_id": None, "role": "system", "name": system["system"]}
+    return assertions.system("bridge") | {"name": system["system"]}
 
 
 # --- carrying a command out -----------------------------------------------------------------

@@ -31,7 +31,7 @@ class DispatchService(ServiceBase):
         return deadlines.TIMER_HANDLERS
 
     # ---- menus, needs, policy ----
-    @rpc
+    @rpc(public=True)
     def list_menu(self, community_id):
         return menu.list_menu(self.db, community_id)
 
@@ -44,8 +44,8 @@ class DispatchService(ServiceBase):
         return menu.update_menu_item(self.db, self.registration, actor, menu_item_id, payload, idempotency_key)
 
     @rpc
-    def get_policy(self, community_id):
-        return policy.get_policy(self.db, community_id)
+    def get_policy(self, actor, community_id):
+        return policy.get_policy(self.db, self.registration, actor, community_id)
 
     @rpc
     def set_policy(self, actor, community_id, payload, idempotency_key=None):

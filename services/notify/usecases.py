@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
+from common import assertions
 from common.actors import STAFF_ROLES, Actor, reaches, require_role
 from common.db import Store, UnitOfWork, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -200,7 +201,7 @@ def fan_out_due(store: Store, registration, tuning: Tuning) -> int:
         audience = dict(uow.session.get(Notice, notice_id).audience or {})
     # the remote call happens outside any open transaction
     try:
-        recipient_ids = [int(r) for r in registration.recipients(audience)]
+        recipient_ids = [int(r) for r in registration.recipients(assertions.system("notify"), audience)]
     except Exception as exc:  # registration down or slow: retried with backoff, never lost
         _notice_retry(store, notice_id, f"查询收件人失败：{type(exc).__name__}: {str(exc)[:200]}", tuning)
         return 0

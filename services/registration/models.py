@@ -76,6 +76,8 @@ class User(Base):
     grid_id: Mapped[int | None] = mapped_column(Integer, index=True)
     work_unit_id: Mapped[int | None] = mapped_column(ForeignKey("work_units.id"), index=True)
     e_branch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # bumped when the account's standing changes (revoked, rejected, moved): older tokens stop working
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Member(Base):

@@ -23,6 +23,13 @@ class Principal(Schema):
     grid_id = fields.Integer(allow_none=True)
     work_unit_id = fields.Integer(allow_none=True)
     e_branch_id = fields.Integer(allow_none=True)
+    e_branch_ids = fields.List(fields.Integer(), metadata={"description": "所在的e支部"})
+    secretary_of = fields.List(fields.Integer(), metadata={"description": "担任书记的e支部"})
+    e_branch_secretary = fields.Boolean()
+    registration_status = fields.String(allow_none=True, metadata={
+        "description": "党员账号的报到状态：submitted 待审核 | accepted 已报到 | rejected 未通过 | revoked 已撤销；"
+                       "未通过审核的账号角色为 applicant，只能查看自己的状态"})
+    tv = fields.Integer(metadata={"description": "凭证版本：撤销、退回或转移后旧凭证失效"})
 
 
 class FreeTimeWindow(StrictSchema):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+from common import assertions
 from common.actors import Actor, reaches
 from common.db import Store, UnitOfWork, utcnow
 from common.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -281,7 +282,7 @@ def resolve_unknown_members(store: Store, registration, limit: int = RESOLVE_BAT
             Rejection.status == "pending", Rejection.code == "UNKNOWN_MEMBER").distinct().limit(limit)))
     if not ids:
         return 0
-    facts = registration.member_facts(ids)
+    facts = registration.member_facts(assertions.system("scoring"), ids)
     made = 0
     with store.uow() as uow:
         for row in facts or []:
@@ -486,7 +487,7 @@ def reapply_rejection(store: Store, registration, actor: dict, rejection_id: int
         known = uow.session.get(MemberView, member_id) is not None
     if not known and registration is not None:
         try:  # maybe registration knows the member by now
-            facts = registration.member_facts([member_id])
+            facts = registration.member_facts(assertions.system("scoring"), [member_id])
         except Exception:  # registration down or older: fall through to the clear 422 below
             log.warning("member_facts unavailable", exc_info=True)
             facts = []

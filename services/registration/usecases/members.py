@@ -24,13 +24,13 @@ from services.registration.models import (
     User,
 )
 from services.registration.usecases._common import _chunks
-from services.registration.usecases.accounts import hash_password
+from services.registration.usecases.accounts import bump_token_version, hash_password
 from services.registration.usecases.tree import _locate, _place
 from services.registration.usecases.work_units import _work_unit, _work_unit_by_name
 
 
 def id_hash_key() -> bytes:
-    return config.secret("ID_HASH_KEY", "baodao-demo-id-key")
+    return config.secret("ID_HASH_KEY")
 
 
 # ---- members: views -------------------------------------------------------------------------
@@ -344,6 +344,7 @@ def _decide(store: Store, actor: dict, member_id: int, action: str, reason: str,
         member = _member(session, member_id, lock=True)
         domain.check_can_decide(actor, member.community_id)
         member.status = domain.next_status(member.status, action)
+        bump_token_version(session, member.id)  # the old token's role and scope end with the decision
         member.decided_at = utcnow()
         member.decision_reason = reason or None
         if action == "revoke":
@@ -396,9 +397,11 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
         member = _member(session, member_id, lock=True)
         if actor.get("user_id") != member.id:
             domain.check_can_decide(actor, member.community_id)
-        domain.next_status(member.status, "transfer")
         before_community, before_unit = member.community_id, member.work_unit_id
         community_id = data["community_id"] if moves_home else member.community_id
+        moves_community = community_id != before_community
+        # a move to another community is a registration there, until its staff accept it
+        member.status = domain.next_status(member.status, "move" if moves_community else "transfer")
         grid_id = data["grid_id"] if (moves_home or data["grid_id"] is not None) else member.grid_id
         building_id = data["building_id"] if (moves_home or data["grid_id"] is not None
                                               or data["building_id"] is not None) else member.building_id
@@ -410,7 +413,9 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
             member.work_unit_id, member.work_unit = unit.id, unit.name
             member.party_org = data["party_org"] or unit.party_org
         member.community_id, member.grid_id, member.building_id = community_id, grid_id, building_id
-        if community_id != before_community:
+        if moves_community:
+            member.decided_at, member.decision_reason = None, None
+            bump_token_version(session, member.id)
             # posts, the e-branch and teams belong to the old community
             session.execute(delete(MemberPost).where(MemberPost.member_id == member.id))
             session.execute(delete(TeamMember).where(TeamMember.member_id == member.id))
@@ -421,8 +426,13 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
         _sync_user(session, member)
         _record(session, member, actor, "transfer", data["reason"])
         session.flush()
-        uow.emit("member.transferred", {**_facts(session, member), "from_community_id": before_community,
-                                        "from_work_unit_id": before_unit, "reason": data["reason"]})
+        if moves_community:  # other services hear of the new community when it accepts (member.accepted)
+            uow.emit("member.revoked", {"member_id": member.id, "community_id": before_community,
+                                        "reason": "转移至其他社区（待新社区审核）",
+                                        "revoked_on": date.today().isoformat()})
+        else:
+            uow.emit("member.transferred", {**_facts(session, member), "from_community_id": before_community,
+                                            "from_work_unit_id": before_unit, "reason": data["reason"]})
         view = _views(session, [member])[0]
         uow.commit()
     return _shown(actor, view)
