@@ -116,3 +116,59 @@ def drop_pg_database(url: str):
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         conn.close()
+
+
+# ---- actors, the way production makes them -------------------------------------------------
+
+DEMO_PASSWORD = "demo1234"
+
+
+def sign_in(rpc, username: str, password: str = DEMO_PASSWORD) -> dict:
+    """The ``actor`` for RPCs as the gateway makes it: the registration service checks the password
+    (the path behind ``POST /api/auth/login``) and the principal is signed as the gateway signs it
+    for each request (``common/assertions.py``). ``rpc``: a proxy that reaches registration."""
+    from common import assertions
+
+    principal = rpc.registration.authenticate({"username": username, "password": password})
+    return assertions.attach(principal, "gateway")
+
+
+def service_actor(name: str = "cli") -> dict:
+    """A service or operator command acting as ``system`` (what ``baodao`` commands and timers sign)."""
+    from common import assertions
+
+    return assertions.system(name)
+
+
+def actors_of(registration_url: str, user_ids) -> list[dict]:
+    """Signed actors for accounts that exist in registration's database, each principal made by the
+    login path's own ``principal_of`` (the password round left out: for storms of hundreds)."""
+    from common import assertions
+    from common.db import Store
+    from services.registration.models import Base, User
+    from services.registration.usecases.accounts import principal_of
+
+    store = Store(Base.metadata, "registration", registration_url, "memory://")
+    try:
+        with store.sessionmaker() as session:
+            return [assertions.attach(principal_of(session, session.get(User, i)), "gateway") for i in user_ids]
+    finally:
+        store.dispose()
+
+
+def register_members(registration_url: str, community_id: int, numbers, *, amqp_uri: str = "memory://",
+                     **fields) -> list:
+    """Accepted members of a community, entered as staff would (in-process, no passwords), one per
+    number (phone and ID number derive from it); returns their ids."""
+    from cli.demo import demo_id_number
+    from common.db import Store
+    from services.registration.models import Base
+    from services.registration.usecases import members
+
+    store = Store(Base.metadata, "registration", registration_url, amqp_uri)
+    try:
+        return [members.register_member(store, service_actor(), {
+            "name": f"党员{n}", "phone": f"139{n:08d}", "id_number": demo_id_number(n), "community_id": community_id,
+            **fields})["id"] for n in numbers]
+    finally:
+        store.dispose()

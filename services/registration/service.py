@@ -39,6 +39,10 @@ class RegistrationService(ServiceBase):
         return tree.get_place(self.db, place_id)
 
     @rpc(public=True)
+    def communities_within(self, place_id):
+        return tree.communities_within(self.db, place_id)
+
+    @rpc(public=True)
     def list_children(self, place_id):
         return tree.list_children(self.db, place_id)
 
@@ -124,6 +128,10 @@ class RegistrationService(ServiceBase):
     @rpc(internal=True)
     def recipients(self, actor, query):
         return lookups.recipients(self.db, query)
+
+    @rpc(internal=True)
+    def existing_work_units(self, actor, work_unit_ids):
+        return lookups.existing_work_units(self.db, work_unit_ids)
 
     @rpc(internal=True)
     def session_state(self, actor, user_ids):

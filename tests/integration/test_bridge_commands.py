@@ -20,8 +20,6 @@ from services.dispatch.service import DispatchService
 from services.registration.service import RegistrationService
 from tests import support
 
-SYSTEM = {"user_id": None, "role": "system"}
-
 
 class Outside:
     """A system that is not nameko: plain AMQP, plain JSON, as docs/asyncapi.yaml tells it."""
@@ -86,7 +84,7 @@ def platform(start_service, amqp_uri):
 
 
 def login(rpc, username):
-    return rpc.registration.authenticate({"username": username, "password": demo.DEMO_PASSWORD})
+    return support.sign_in(rpc, username)
 
 
 def _legal(rpc, community_id):
@@ -117,7 +115,7 @@ def test_a_hotline_places_and_confirms_a_request_once_over_amqp(platform, amqp_u
                          "the repeated answer")
     assert again["data"]["result"]["service_request_id"] == request_id
     support.wait_queues_idle(vhost)
-    mine = [r for r in platform.dispatch.search_requests(SYSTEM, {"community_id": community_id})
+    mine = [r for r in platform.dispatch.search_requests(support.service_actor(), {"community_id": community_id})
             if r["title"] == "法律咨询"]
     assert [r["id"] for r in mine] == [request_id]
     assert sum(1 for e in outside.events() if e["event_type"] == "request.submitted") == 1
@@ -132,7 +130,7 @@ def test_a_hotline_places_and_confirms_a_request_once_over_amqp(platform, amqp_u
     assert confirmed["data"]["request_id"] == request_id and confirmed["data"]["rating"] == 5
     outcome = outside.wait(lambda e: e["data"].get("command_id") == "hl-0002", "the outcome of request.confirm")
     assert outcome["event_type"] == "command.succeeded" and outcome["data"]["result"]["status"] == "closed"
-    assert platform.dispatch.get_request(SYSTEM, request_id)["state"] == "closed"
+    assert platform.dispatch.get_request(support.service_actor(), request_id)["state"] == "closed"
 
 
 def test_bad_commands_are_dead_lettered_with_the_reason_never_lost_never_looping(platform, amqp_uri, vhost):

@@ -8,7 +8,7 @@ import authz
 from common import config
 from common.actors import Actor
 from common.db import Store, utcnow
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.errors import Conflict, NotFound, ValidationFailed
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -305,8 +305,7 @@ def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     """A member account (re)submits its registration: after a rejection, a revocation, or for the first time."""
     actor = load(Actor(), actor)
     data = load(schemas.RegistrationDetails(), payload)
-    if actor["role"] not in ("member", "grid_leader"):
-        raise Forbidden(message="只有党员账号可以提交报到")
+    authz.check(actor, "registration.submit_registration", message="只有党员账号可以提交报到")
     with store.uow() as uow:
         session = uow.session
         user = session.get(User, actor["user_id"])
@@ -426,11 +425,8 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
         _sync_user(session, member)
         _record(session, member, actor, "transfer", data["reason"])
         session.flush()
-        if moves_community:  # other services hear of the new community when it accepts (member.accepted)
-            uow.emit("member.revoked", {"member_id": member.id, "community_id": before_community,
-                                        "reason": "转移至其他社区（待新社区审核）",
-                                        "revoked_on": date.today().isoformat()})
-        else:
+        # a move to another community: the others hear of it when that community accepts (member.accepted)
+        if not moves_community:
             uow.emit("member.transferred", {**_facts(session, member), "from_community_id": before_community,
                                             "from_work_unit_id": before_unit, "reason": data["reason"]})
         view = _views(session, [member])[0]
