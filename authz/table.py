@@ -54,6 +54,7 @@ TABLE = {
     "registration.co_building_units": EVERYONE,
     "registration.register_member": {C: COMMUNITY},
     "registration.sign_up": PUBLIC,
+    "registration.signup_reviews": {C: COMMUNITY},
     "registration.submit_registration": {M: OWN, G: OWN, A: OWN},
     # the profile (phone masked by personal.full_phone): neighbours in the community may look up who serves them
     "registration.get_member": {R: COMMUNITY, M: (OWN, COMMUNITY), G: (OWN, COMMUNITY), **OFFICES, U: WORK_UNIT,

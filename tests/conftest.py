@@ -13,6 +13,8 @@ import uuid  # noqa: E402
 # no secret has a default (common/secrets.py): the test run makes its own, inherited by the platforms it starts
 for _name in ("TOKEN_SECRET", "ACTOR_KEY", "ID_HASH_KEY"):
     os.environ.setdefault(_name, secrets.token_urlsafe(48))
+# the login throttle's growing delays, shortened for the platforms tests start (the rule is the same)
+os.environ.setdefault("LOGIN_MAX_DELAY_SECONDS", "0.2")
 
 import pytest  # noqa: E402
 

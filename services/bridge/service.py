@@ -6,6 +6,7 @@
 
 from functools import partial
 
+from kombu import Connection
 from nameko.dependency_providers import Config
 from nameko.messaging import Consumer, QueueConsumer
 from nameko.rpc import RpcProxy
@@ -35,8 +36,10 @@ class RawConsumer(Consumer):
 
     def handle_message(self, body, message):
         # the worker gets bytes, content type and headers; it never raises (see commands.handle)
+        # user_id: the broker account that published it, validated by RabbitMQ (never the body's word)
         return super().handle_message((message.body, message.content_type, dict(message.headers or {}),
-                                       message.delivery_info.get("routing_key", "")), message)
+                                       message.delivery_info.get("routing_key", ""),
+                                       message.properties.get("user_id")), message)
 
 
 raw_consume = RawConsumer.decorator
@@ -71,7 +74,8 @@ class BridgeService(ServiceBase):
     @raw_consume(COMMANDS_QUEUE, requeue_on_error=True)
     def on_command(self, message):
         pause = float(self.config.get("BRIDGE_RETRY_PAUSE", commands.RETRY_PAUSE_SECONDS))
-        commands.handle(self.db, self._ports(), *message, retry_pause=pause)
+        commands.handle(self.db, self._ports(), *message, retry_pause=pause,
+                        own_user=Connection(self.config["AMQP_URI"]).userid)
 
     def _ports(self):
         return usecases.Ports(dispatch=self.dispatch, registration=self.registration)

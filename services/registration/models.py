@@ -269,3 +269,17 @@ class RosterImport(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
     at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SignupReview(Base):
+    """A public sign-up that collided with an existing registration (ID number) or account (phone):
+    the caller was told the same as everyone; the community's staff see it here and follow up."""
+
+    __tablename__ = "signup_reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(40))  # id_number_registered | phone_in_use
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -492,3 +492,23 @@ class RosterUpload(StrictSchema):
 
 class WorkUnitQuery(StrictSchema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class SignUpReceipt(Schema):
+    """The same answer to every well-formed sign-up, whether or not the ID number or phone is known."""
+
+    status = fields.String(metadata={"example": "submitted"})
+    status_label = fields.String(metadata={"example": "待审核"})
+    message = fields.String()
+
+
+class SignupReviewView(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    reason = fields.String(metadata={"description": "id_number_registered 身份证号码已有报到登记 | "
+                                                    "phone_in_use 手机号码已有账号"})
+    reason_label = fields.String()
+    status = fields.String()
+    created_at = fields.DateTime()

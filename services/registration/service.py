@@ -85,6 +85,10 @@ class RegistrationService(ServiceBase):
         return members.sign_up(self.db, payload)
 
     @rpc
+    def list_signup_reviews(self, actor, community_id):
+        return members.list_signup_reviews(self.db, actor, community_id)
+
+    @rpc
     def submit_registration(self, actor, payload):
         return members.submit_registration(self.db, actor, payload)
 

@@ -22,6 +22,7 @@ import authz
 from common.actors import Actor
 from common.db import Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound
+from common.exports import safe_row
 from common.schemas import load
 from services.scoring import domain, schemas
 from services.scoring.models import (
@@ -421,7 +422,7 @@ def _file(rows: list[dict], fmt: str, name: str, title: str) -> dict:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_HEADERS)
-        writer.writerows(_cells(r) for r in rows)
+        writer.writerows(safe_row(_cells(r)) for r in rows)
         # a BOM so spreadsheet programs open the Chinese headers correctly
         content, ctype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
     else:
@@ -432,7 +433,7 @@ def _file(rows: list[dict], fmt: str, name: str, title: str) -> dict:
         sheet.append([title])
         sheet.append(CSV_HEADERS)
         for r in rows:
-            sheet.append(_cells(r))
+            sheet.append(safe_row(_cells(r)))
         buffer = io.BytesIO()
         book.save(buffer)
         content = buffer.getvalue()

@@ -110,6 +110,7 @@ def test_killed_consumers_lose_no_message_and_apply_none_twice(cluster, vhost):
     commands = 40
     with Connection(amqp_uri) as conn:
         outcomes(conn.channel()).declare()
+    with Connection(support.broker_user(DEMO_SYSTEM, vhost)) as conn:  # the hotline's own broker account
         producer = conn.Producer()
         for n in range(commands):
             producer.publish({"command_id": f"crash-{n}", "command_type": "request.place", "version": 1,
@@ -118,7 +119,7 @@ def test_killed_consumers_lose_no_message_and_apply_none_twice(cluster, vhost):
                                   "fields": {"topic": "family"},
                                   "caller": {"name": f"来电人{n}", "phone": f"1391111{n:04d}"}}},
                              exchange="baodao.commands", routing_key="request.place", serializer="json",
-                             delivery_mode=2)
+                             delivery_mode=2, user_id=DEMO_SYSTEM)
     support.wait_for(lambda: _count(urls["bridge"], "SELECT count(*) FROM commands") >= 8, timeout=60,
                      interval=0.05, message="the bridge to be mid-stream")
     procs.kill9("bridge")

@@ -159,7 +159,7 @@ def test_rules_per_community_caps_penalties_and_floor(scoring):
     with pytest.raises(Conflict):
         scoring.rpc.adjust_points(STAFF, 8, {"points": 7, "reason": "另一次"}, idempotency_key="k1")
     fix = scoring.rpc.adjust_points(STAFF, 8, {"points": 5, "reason": "撤销误扣", "corrects_entry_id": first["id"]})
-    assert fix["kind"] == "correction" and fix["corrects_id"] == first["id"] and fix["actor_id"] == 2
+    assert fix["kind"] == "correction" and fix["corrects_id"] == first["id"] and fix["actor_id"] == STAFF["user_id"]
     assert scoring.balance(8) == 35
 
 

@@ -20,6 +20,7 @@ from services.registration.models import (
     OrgUnit,
     RegistrationHistory,
     ServicePost,
+    SignupReview,
     TeamMember,
     User,
 )
@@ -282,23 +283,51 @@ def register_member(store: Store, actor: dict, payload: dict) -> dict:
     return _shown(actor, view)
 
 
+SIGNUP_RECEIPT = {"status": domain.SUBMITTED, "status_label": domain.STATUS_LABELS[domain.SUBMITTED],
+                  "message": "报到信息已提交，请等待社区审核；审核进度请用手机号码和密码登录后查看，"
+                             "如有疑问社区工作人员会与您联系"}
+REVIEW_LABELS = {"id_number_registered": "身份证号码已有报到登记", "phone_in_use": "手机号码已有账号"}
+
+
 def sign_up(store: Store, payload: dict) -> dict:
-    """A member reports in without an account yet: one is made, the registration awaits the community."""
+    """A member reports in without an account yet: one is made, the registration awaits the community.
+
+    Finding 7: the answer is the same whether or not the ID number or phone is already known (no
+    oracle); a collision goes to the community's review queue (``signup_reviews``) instead.
+    """
     data = load(schemas.SignUp(), payload)
-    password_hash = hash_password(data["password"])
+    password_hash = hash_password(data["password"])  # the same cost on every path
     with store.uow() as uow:
         session = uow.session
         checked = _checked_details(session, data)
-        _check_unique(session, checked["id_hash"], data["phone"])
-        member = _new_member(session, data, checked, user=None, status=domain.SUBMITTED, source="self",
-                             password_hash=password_hash)
-        actor = {"user_id": member.id, "role": "member"}
-        _record(session, member, actor, "submit")
-        session.flush()
-        uow.emit("member.registered", _facts(session, member))
-        view = _views(session, [member])[0]
+        reason = None
+        if session.scalar(select(Member.id).where(Member.id_number_hash == checked["id_hash"])) is not None:
+            reason = "id_number_registered"
+        elif session.scalar(select(User.id).where(User.username == data["phone"])) is not None:
+            reason = "phone_in_use"
+        if reason:
+            session.add(SignupReview(community_id=data["community_id"], name=data["name"], phone=data["phone"],
+                                     reason=reason, created_at=utcnow()))
+        else:
+            member = _new_member(session, data, checked, user=None, status=domain.SUBMITTED, source="self",
+                                 password_hash=password_hash)
+            _record(session, member, {"user_id": member.id, "role": "applicant"}, "submit")
+            session.flush()
+            uow.emit("member.registered", _facts(session, member))
         uow.commit()
-    return _shown(actor, view)
+    return schemas.SignUpReceipt().dump(SIGNUP_RECEIPT)
+
+
+def list_signup_reviews(store: Store, actor: dict, community_id: int) -> list[dict]:
+    actor = load(Actor(), actor)
+    authz.check(actor, "registration.signup_reviews", authz.facts(community_id=community_id),
+                message="只能查看本社区的待核实报到")
+    with store.sessionmaker() as session:
+        rows = session.scalars(select(SignupReview).where(SignupReview.community_id == community_id)
+                               .order_by(SignupReview.id.desc()).limit(200)).all()
+        return schemas.SignupReviewView(many=True).dump([
+            {**{c.key: getattr(r, c.key) for c in SignupReview.__table__.columns},
+             "reason_label": REVIEW_LABELS.get(r.reason, r.reason)} for r in rows])
 
 
 def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
