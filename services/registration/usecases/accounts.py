@@ -31,7 +31,8 @@ def principal_of(session, user: User) -> dict:
     if user.role in MEMBER_ROLES:
         member = session.get(Member, user.id)
         status = member.status if member is not None else None
-        if status != ACCEPTED:
+        # a grid leader appointed without a registration of their own stays a grid leader
+        if (member is not None and status != ACCEPTED) or (member is None and user.role == "member"):
             role = "applicant"
     secretary_of = list(session.scalars(select(EBranch.id).where(EBranch.secretary_id == user.id)
                                         .order_by(EBranch.id))) if role in MEMBER_ROLES else []
