@@ -68,21 +68,42 @@ class Platform:
 
 
 @contextmanager
-def platform(workdir, services=None, extra_env=None, urls=None, prepare=None):
+def databases(kind: str, workdir, names=SERVICES):
+    """One empty database per service: SQLite files in ``workdir``, or PostgreSQL databases of this
+    run's own (dropped at the end). ``kind``: "sqlite" or "postgresql"."""
+    if kind == "sqlite":
+        yield {n: f"sqlite:///{workdir}/{n}.db" for n in names}
+        return
+    run = uuid.uuid4().hex[:8]
+    urls = {}
+    try:
+        for n in names:
+            urls[n] = support.create_pg_database(f"bd_bench_{n[:4]}_{run}")
+        yield urls
+    finally:
+        for url in urls.values():
+            support.drop_pg_database(url)
+
+
+@contextmanager
+def platform(workdir, services=None, extra_env=None, urls=None, prepare=None, scale=None):
     """Start a platform on an own vhost and a free gateway port, databases in ``workdir`` (or ``urls``).
 
     ``services=None``: the whole platform as ``make run`` starts it (it seeds the demo when
-    registration's database is empty); else only those processes (``"gateway"`` among them if
-    wanted), one ``cli.serve`` each. ``prepare(platform)`` loads data after the migration, before
-    any process starts. Yields the :class:`Platform` once it answers; on exit stops every process
-    (SIGTERM, then kill) and deletes the vhost.
+    registration's database is empty), with ``scale`` passed as ``--scale`` ("dispatch=2,…");
+    else only those processes (``"gateway"`` among them if wanted), one ``cli.serve`` each.
+    ``prepare(platform)`` loads data after the migration, before any process starts. Yields the
+    :class:`Platform` once it answers; on exit stops every process (SIGTERM, then kill) and deletes
+    the vhost.
     """
     names = [s for s in (services or SERVICES) if s != "gateway"]
     urls = {n: (urls or {}).get(n) or f"sqlite:///{workdir}/{n}.db" for n in names}
     port = support.free_port()
     with vhost() as name:
         amqp = support.amqp_uri_for(name)
-        env = {**os.environ, "AMQP_URI": amqp, "GATEWAY_PORT": str(port), "BAODAO_DATA_DIR": str(workdir),
+        # the benchmarks' receivers listen on loopback: allow-listed (see common/outbound.py)
+        env = {"OUTBOUND_ALLOW": "127.0.0.1", **os.environ,
+               "AMQP_URI": amqp, "GATEWAY_PORT": str(port), "BAODAO_DATA_DIR": str(workdir),
                "PYTHONUNBUFFERED": "1", **{f"{n.upper()}_DATABASE_URL": u for n, u in urls.items()},
                **(extra_env or {})}
         p = Platform(f"http://127.0.0.1:{port}", amqp, name, env, urls, os.path.join(workdir, "platform.log"))
@@ -103,7 +124,7 @@ def platform(workdir, services=None, extra_env=None, urls=None, prepare=None):
                 if prepare:
                     prepare(p)
                 if services is None:
-                    p.processes.append(start("cli.main", "run"))
+                    p.processes.append(start("cli.main", "run", *(["--scale", scale] if scale else [])))
                 else:  # own session: a Ctrl-C reaches only this script, which stops them in order
                     p.processes += [start("cli.serve", s, start_new_session=True) for s in services]
             ready = (lambda: READY in _log(p)) if services is None else (lambda: _serving(p, services))
@@ -195,6 +216,27 @@ def peak_memory_mb(roots=()) -> tuple[dict, float]:
         if "cli.serve" in cmd and (mb := _vm_hwm_mb(pid)) is not None:
             found[cmd[cmd.index("cli.serve") + 1]] = mb
     return found, _vm_hwm_mb(os.getpid())
+
+
+def cpu_seconds(roots) -> dict[str, float]:
+    """CPU time so far (user + system, seconds) of the processes descended from ``roots``: each
+    ``cli.serve <name>`` summed per name (N instances count together), everything else (the
+    launcher, which also relays every child's log lines) as "launcher"."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[str, float] = {}
+    for pid, cmd in _tree(roots).items():
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        name = cmd[cmd.index("cli.serve") + 1] if "cli.serve" in cmd else "launcher"
+        found[name] = found.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return found
+
+
+def cpu_used(before: dict, after: dict) -> dict[str, float]:
+    return {k: round(after[k] - before.get(k, 0.0), 3) for k in sorted(after)}
 
 
 def platform_root(base_url: str) -> list[int]:
@@ -346,6 +388,8 @@ def load_members(url: str, places: list[dict], count: int, skills=lambda i: []) 
         for table, table_rows in rows.items():
             for at in range(0, len(table_rows), 2000):
                 conn.execute(table.insert(), table_rows[at:at + 2000])
+        if engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+            conn.exec_driver_sql("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))")
     engine.dispose()
     return principals
 

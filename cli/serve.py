@@ -19,6 +19,7 @@ from nameko.cli.run import run  # noqa: E402
 from common.config import SERVICES, nameko_config  # noqa: E402
 
 PROCESSES = (*SERVICES, "gateway")
+ORPHAN_GRACE_SECONDS = 8.0
 
 
 def load_service(name: str):
@@ -43,6 +44,18 @@ def tie_to_launcher():
         sys.exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # a graceful stop can hang (a broker gone, its consumers reconnecting forever); with no
+    # launcher left to SIGKILL us, a real OS thread (not a green one) ends us after the grace
+    real_threading = eventlet.patcher.original("threading")
+    real_threading.Thread(target=_exit_when_orphaned, args=(int(launcher),), daemon=True).start()
+
+
+def _exit_when_orphaned(launcher: int):
+    sleep = eventlet.patcher.original("time").sleep
+    while os.getppid() == launcher:
+        sleep(0.5)
+    sleep(ORPHAN_GRACE_SECONDS)  # meanwhile PR_SET_PDEATHSIG's SIGTERM stops us gracefully
+    os._exit(1)
 
 
 def main(argv=None):

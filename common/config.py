@@ -7,11 +7,21 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 # every service with its own process and database (``services/<name>/``)
-SERVICES = ("scoring", "notify", "bridge", "registration", "activities", "dispatch")
+SERVICES = ("scoring", "notify", "bridge", "records", "registration", "activities", "dispatch")
 
 
 def amqp_uri() -> str:
     return os.environ.get("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def durable_queue_arguments() -> dict:
+    """``QUORUM_QUEUES=1``: the durable event and command queues (and the dead letters) are declared
+    as RabbitMQ quorum queues, replicated across a cluster's nodes so one node's loss keeps them.
+    They work on a single node too. Switching an existing broker means draining and deleting the
+    classic queues first: RabbitMQ refuses to redeclare a queue with another type."""
+    if os.environ.get("QUORUM_QUEUES", "").lower() in ("1", "true", "yes"):
+        return {"x-queue-type": "quorum"}
+    return {}
 
 
 def data_dir() -> Path:

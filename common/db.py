@@ -6,10 +6,13 @@ any that a crash left behind. Incoming events are recorded in the ``inbox`` tabl
 commit as their effect, so a redelivered event takes effect once.
 """
 
+import functools
 import json
 import logging
 import threading
+import time
 import uuid
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from kombu import Exchange
@@ -27,13 +30,18 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    or_,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from common import config, contracts
+from common.errors import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,73 @@ NAMING = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# a version check that failed means another instance changed the row since we read it:
+# the whole unit of work runs again on fresh rows, this many times at most
+CONFLICT_ATTEMPTS = 5
+
+
+def version_id(column) -> dict:
+    """``__mapper_args__`` making every ORM UPDATE of a row check and bump its ``version``.
+
+    This is the concurrency control of a row's transitions: it holds on SQLite (where
+    ``with_for_update`` does nothing) and on PostgreSQL alike, with any number of instances,
+    whatever the scheduler does. A stale write raises ``StaleDataError``: see :func:`retry_on_conflict`.
+    """
+    return {"version_id_col": column}
+
+
+def retry_on_conflict(fn, attempts: int = CONFLICT_ATTEMPTS):
+    """Run ``fn`` (one whole unit of work: read, decide, write, commit) again when a version
+    check failed, so the rules see the row as the other instance left it; a 409 if it keeps losing."""
+    for attempt in range(attempts):
+        try:
+            return fn()
+        except StaleDataError:
+            log.info("version conflict, attempt %d of %d", attempt + 1, attempts)
+    raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试")
+
+
+def retried_on_conflict(fn):
+    """:func:`retry_on_conflict` as a decorator, for a use case that is one unit of work."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        return retry_on_conflict(lambda: fn(*args, **kwargs))
+
+    return wrapper
+
+
+@contextmanager
+def exclusive(store: "Store", table: Table, name: str, busy: Conflict, *, lease_seconds: float = 900.0,
+              wait_seconds: float = 120.0):
+    """Run a job as the only one named ``name`` across every instance of the service.
+
+    A lease on the job's row in ``table`` (``name``, ``holder``, ``held_until``) is taken by a
+    conditional UPDATE in a short transaction of its own — no row or SQLite write lock is held
+    while the job runs and yields — waited for while another instance holds it (``busy`` after
+    ``wait_seconds``), and released at the end; a crashed holder's lease lapses.
+    """
+    token = uuid.uuid4().hex
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        now = utcnow()
+        with store.engine.begin() as conn:
+            won = conn.execute(update(table).where(
+                table.c.name == name, or_(table.c.held_until.is_(None), table.c.held_until < now))
+                .values(holder=token, held_until=now + timedelta(seconds=lease_seconds))).rowcount
+        if won:
+            break
+        if time.monotonic() > deadline:
+            raise busy
+        time.sleep(0.2)  # green under eventlet: the other instance's job runs meanwhile
+    try:
+        yield
+    finally:
+        with store.engine.begin() as conn:
+            conn.execute(update(table).where(table.c.name == name, table.c.holder == token)
+                         .values(holder=None, held_until=None))
 
 
 def new_metadata() -> MetaData:
@@ -94,6 +169,13 @@ def make_engine(url: str):
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def upsert(session_or_conn, table):
+    """``insert(table)`` of the connection's dialect, with ``on_conflict_do_nothing/do_update``
+    (SQLite and PostgreSQL have the same ON CONFLICT clause)."""
+    bind = session_or_conn.get_bind() if hasattr(session_or_conn, "get_bind") else session_or_conn
+    return (pg_insert if bind.dialect.name == "postgresql" else sqlite_insert)(table)
 
 
 def envelope(source: str, event_type: str, data: dict, event_id: str | None = None) -> dict:
@@ -163,19 +245,14 @@ class UnitOfWork:
     def claim_message(self, message_id: str, handler: str) -> bool:
         """Record that ``handler`` is consuming ``message_id``; False if it already did.
 
-        A concurrent duplicate blocks on the unique key and fails at flush or commit, which
-        callers treat as "already handled".
+        One statement (INSERT … ON CONFLICT DO NOTHING on the unique key), not a look-up and an
+        insert: every consumed event passes here. A concurrent duplicate waits for the first
+        copy's transaction and then inserts nothing (PostgreSQL), or runs after it (SQLite).
         """
-        inbox = self._store.inbox
-        seen = self.session.execute(
-            select(inbox.c.id).where(inbox.c.message_id == message_id, inbox.c.handler == handler)
-        ).first()
-        if seen:
-            return False
-        self.session.execute(
-            insert(inbox).values(message_id=message_id, handler=handler, processed_at=utcnow())
-        )
-        return True
+        stmt = upsert(self.session, self._store.inbox).values(
+            message_id=message_id, handler=handler, processed_at=utcnow())
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["message_id", "handler"])).rowcount == 1
 
     def commit(self):
         self.session.commit()
@@ -298,4 +375,5 @@ class Database(DependencyProvider):
         return self.store
 
 
-__all__ = ["Database", "IntegrityError", "Store", "UnitOfWork", "envelope", "new_metadata", "utcnow"]
+__all__ = ["Database", "IntegrityError", "StaleDataError", "Store", "UnitOfWork", "envelope", "new_metadata",
+           "exclusive", "retried_on_conflict", "retry_on_conflict", "upsert", "utcnow", "version_id"]

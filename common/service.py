@@ -3,15 +3,50 @@
 import functools
 import inspect
 
+from nameko.amqp.publish import Publisher
+from nameko.constants import (
+    AMQP_SSL_CONFIG_KEY,
+    AMQP_URI_CONFIG_KEY,
+    DEFAULT_SERIALIZER,
+    LOGIN_METHOD_CONFIG_KEY,
+    SERIALIZER_CONFIG_KEY,
+)
 from nameko.exceptions import IncorrectSignature
-from nameko.rpc import rpc as nameko_rpc
+from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.timer import timer
 from sqlalchemy import text
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm.exc import StaleDataError
 
 from common import assertions
-from common.errors import AppError, Forbidden, ValidationFailed
+from common.errors import AppError, Conflict, Forbidden, ValidationFailed
 from common.timers import fire_due
+
+
+class _Responder(Responder):
+    """Sends a reply without waiting for a publisher confirm (nameko waits for one per reply).
+
+    The reply goes to the caller's own transient reply queue; a confirm only proves the broker
+    took it, and a reply lost with a dropped connection is the caller's timeout either way (and
+    commands are idempotent by key). The round trip it saves is on every call.
+    """
+
+    publisher_cls = functools.partial(Publisher, use_confirms=False)
+
+
+class _RpcConsumer(RpcConsumer):
+    def handle_result(self, message, result, exc_info):  # nameko's, with _Responder
+        config = self.container.config
+        responder = _Responder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
+                               config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
+                               ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
+        result, exc_info = responder.send_response(result, exc_info)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+
+class _Rpc(Rpc):
+    rpc_consumer = _RpcConsumer()
 
 
 def rpc(fn=None, *, public=False, internal=False):
@@ -48,8 +83,10 @@ def rpc(fn=None, *, public=False, internal=False):
         except (DataError, OverflowError):
             raise ValidationFailed(code="VALUE_OUT_OF_RANGE",
                                    message="提交的数据超出允许的长度或范围，请精简后重试") from None
+        except StaleDataError:  # another instance changed the row, and the use case did not retry
+            raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试") from None
 
-    return nameko_rpc(expected_exceptions=(AppError,))(entrypoint)
+    return _Rpc.decorator(expected_exceptions=(AppError,))(entrypoint)
 
 
 class ServiceBase:

@@ -12,7 +12,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
-from common.config import SERVICES
+from common.config import SERVICES, durable_queue_arguments
 
 
 def service_class(name: str):
@@ -30,7 +30,7 @@ def event_queues(cls) -> list[Queue]:
             queues.append(Queue(
                 f"evt-{entrypoint.source_service}-{entrypoint.event_type}--{cls.name}.{attr}",
                 exchange=exchange, routing_key=entrypoint.event_type, durable=True,
-                auto_delete=False, exclusive=False))
+                auto_delete=False, exclusive=False, queue_arguments=durable_queue_arguments()))
     return queues
 
 
@@ -39,7 +39,7 @@ def event_queues(cls) -> list[Queue]:
 PUBLIC_EXCHANGE = Exchange("baodao.public", type="topic", durable=True)
 COMMANDS_EXCHANGE = Exchange("baodao.commands", type="topic", durable=True)
 COMMANDS_QUEUE = Queue("baodao.commands", exchange=COMMANDS_EXCHANGE, routing_key="#", durable=True,
-                       auto_delete=False)
+                       auto_delete=False, queue_arguments=durable_queue_arguments())
 
 
 def declare_public(channel, names=SERVICES):

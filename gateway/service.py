@@ -1,12 +1,14 @@
 """The gateway: the HTTP API for every client, one area of routes per mixin."""
 
+import functools
+
 import eventlet
 from kombu import Connection
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 
 from common.config import SERVICES
-from gateway import edge, openapi
+from gateway import edge, openapi, pages
 from gateway.errors import MethodNotAllowed, NotFound, json_response
 from gateway.http import ROUTES, Endpoint, route
 from gateway.pages import console_page, docs_page
@@ -15,13 +17,14 @@ from gateway.routes.auth import AuthRoutes
 from gateway.routes.dispatch import DispatchRoutes
 from gateway.routes.notifications import NotificationRoutes
 from gateway.routes.open311 import Open311Routes
+from gateway.routes.records import RecordsRoutes
 from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
 from gateway.sessions import Sessions
 
 HEALTH_TIMEOUT = 3.0
 AREAS = (AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes, NotificationRoutes,
-         Open311Routes)
+         Open311Routes, RecordsRoutes)
 
 
 def _check_no_shadowed_handlers(areas):
@@ -48,6 +51,7 @@ class GatewayService(*AREAS):
     scoring = RpcProxy("scoring")
     notify = RpcProxy("notify")
     bridge = RpcProxy("bridge")
+    records = RpcProxy("records")
 
     @route("GET", "/health", tag="system", summary="运行状态：消息中间件与各服务是否可达",
            raw=True)
@@ -91,6 +95,23 @@ class GatewayService(*AREAS):
     def docs(self, call):
         return docs_page()
 
+    @route("GET", "/docs/assets/{name}", tag="system", summary="接口说明页的脚本与样式（Swagger UI）", raw=True)
+    def docs_asset(self, call, name):
+        return pages.docs_asset(name) or edge.edge_error(call.request.path, NotFound(
+            code="ROUTE_NOT_FOUND", message="没有这个文件"))
+
+    @route("GET", "/asyncapi", tag="system", summary="消息接口说明页（给外部系统的开发者看）", raw=True)
+    def asyncapi_page(self, call):
+        return pages.asyncapi_page(_asyncapi())
+
+    @route("GET", "/asyncapi.json", tag="system", summary="消息接口的 AsyncAPI 2 文档")
+    def asyncapi_document(self, call):
+        return _asyncapi()
+
+    @route("GET", "/favicon.ico", tag="system", summary="网站图标", raw=True)
+    def favicon(self, call):
+        return pages.favicon()
+
     @Endpoint.decorator("GET,POST,PUT,PATCH,DELETE", "/<path:path>")
     def not_found(self, request, path):
         """Unknown paths and methods answer in the one error format too (Open311's under /open311/)."""
@@ -99,3 +120,10 @@ class GatewayService(*AREAS):
             error = MethodNotAllowed(message=f"该地址只支持 {'、'.join(sorted(known))} 请求")
             return edge.edge_error("/" + path, error, headers={"Allow": edge.allow_header(known)})
         return edge.edge_error("/" + path, NotFound(code="ROUTE_NOT_FOUND", message=f"没有这个接口：/{path[:200]}"))
+
+
+@functools.cache
+def _asyncapi() -> dict:
+    from services.bridge import asyncapi  # built from the contracts, as docs/asyncapi.yaml is
+
+    return asyncapi.build()

@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 EVENT_TYPES: dict[str, type[Schema]] = {}
 EVENT_SOURCES: dict[str, str] = {}
+_INSTANCES: dict[str, Schema] = {}
 
 
 class Envelope(Schema):
@@ -32,22 +33,33 @@ def event(source: str, event_type: str):
     return register
 
 
+ENVELOPE = Envelope()
+
+
+def _schema(event_type: str) -> Schema:
+    """One instance per event type, built on first use: every event published or consumed passes
+    here, and marshmallow 4 schemas keep no per-call state, while building one costs more than using it."""
+    schema = _INSTANCES.get(event_type)
+    if schema is None:
+        schema = _INSTANCES[event_type] = EVENT_TYPES[event_type]()
+    return schema
+
+
 def load_event(body, expected_type: str | None = None) -> dict:
     if not isinstance(body, dict):
         raise ValidationError({"_schema": ["message body is not a JSON object"]})
-    envelope = Envelope().load(body)
+    envelope = ENVELOPE.load(body)
     if expected_type and envelope["event_type"] != expected_type:
         raise ValidationError({"event_type": [f"expected {expected_type}"]})
-    schema = EVENT_TYPES.get(envelope["event_type"])
-    if schema is None:
+    if envelope["event_type"] not in EVENT_TYPES:
         raise ValidationError({"event_type": ["unknown event type"]})
-    envelope["data"] = schema().load(envelope["data"])
+    envelope["data"] = _schema(envelope["event_type"]).load(envelope["data"])
     return envelope
 
 
 def dump_events(event_type: str, items: list[dict]) -> list[dict]:
     """Validate and serialise outgoing event data; a publisher bug fails loudly, at the source."""
-    schema = EVENT_TYPES[event_type]()
+    schema = _schema(event_type)
     dumped = []
     for data in items:
         errors = schema.validate(data)
@@ -62,4 +74,4 @@ def dump_event(event_type: str, data: dict) -> dict:
 
 
 # register every publisher's contracts
-from common.contracts import activities, bridge, dispatch, notify, registration, scoring  # noqa: E402,F401
+from common.contracts import activities, bridge, dispatch, notify, records, registration, scoring  # noqa: E402,F401

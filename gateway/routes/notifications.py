@@ -5,9 +5,10 @@ from services.notify import schemas
 
 
 class NotificationRoutes:
-    @route("GET", "/api/inbox", tag="notifications", summary="我的站内消息", response=schemas.Inbox)
+    @route("GET", "/api/inbox", tag="notifications", summary="我的站内消息（新的在前，按 before_id 翻页）",
+           query=schemas.InboxQuery, response=schemas.Inbox)
     def inbox(self, call):
-        return self.notify.inbox(call.actor)
+        return self.notify.inbox(call.actor, {k: v for k, v in call.query.items() if v is not None})
 
     @route("POST", "/api/inbox/{message_id}/read", tag="notifications", summary="标记消息已读",
            response=schemas.Message)

@@ -2,8 +2,9 @@
 
 Under ``/open311/v2/``, in Open311's own shapes: ``.json`` or ``.xml``, form-encoded POSTs, and
 errors as ``[{"code": 400, "description": "..."}]``. ``jurisdiction_id`` is a community's id;
-``api_key`` (made with ``baodao api-key create``) identifies the calling system and is needed for
-everything but the service list. Documented for people in docs/interop.md.
+``api_key`` (made with ``baodao api-key create``) identifies the calling system and is needed to
+post; GETs of requests are public as GeoReport v2 has them, but without a key they show only
+non-personal fields (``open311.public_service_request``). Documented for people in docs/interop.md.
 """
 
 import functools
@@ -109,13 +110,30 @@ class Open311Routes:
             raise NotFound(code="JURISDICTION_NOT_FOUND", message="jurisdiction_id 不是一个社区")
         return community_id
 
-    def _agency(self, community_id: int, cache: dict) -> str:
+    def _community_name(self, community_id: int, cache: dict) -> str:
         if community_id not in cache:
             try:
-                cache[community_id] = f"{self.registration.get_place(community_id)['name']}党组织"
+                cache[community_id] = self.registration.get_place(community_id)["name"]
             except AppError:
                 cache[community_id] = ""
         return cache[community_id]
+
+    def _agency(self, community_id: int, cache: dict) -> str:
+        name = self._community_name(community_id, cache)
+        return f"{name}党组织" if name else ""
+
+    def _shown(self, request: dict, system, cache: dict) -> dict:
+        """With a key: what the key allows; without: the public, non-personal view."""
+        community_id = request["community_id"]
+        if system is None:
+            return open311.public_service_request(request, self._agency(community_id, cache),
+                                                  self._community_name(community_id, cache))
+        return open311.service_request(request, self._agency(community_id, cache))
+
+    @staticmethod
+    def _reader(system) -> dict:
+        """Reading for an outside system (or the public): the gateway vouches; communities checked here."""
+        return assertions.system("gateway") | {"name": system["system"] if system else "open311-public"}
 
     @open311_route("GET", "services.{format}", root="services",
                    summary="Open311：社区的服务清单（服务菜单）",
@@ -160,13 +178,14 @@ class Open311Routes:
                  "service_notice": open311.SERVICE_NOTICE, "account_id": None}]
 
     @open311_route("GET", "requests.{format}", root="service_requests",
-                   summary="Open311：查询服务请求（需 api_key）",
+                   summary="Open311：查询服务请求（无 api_key 时只给办理状态，不含个人信息）",
                    description="参数：service_request_id（逗号分隔）、service_code、start_date、end_date、"
-                               "status（open/closed）、jurisdiction_id。默认最近 90 天，最多 500 条。")
+                               "status（open/closed）、jurisdiction_id、api_key（可选）。默认最近 90 天，最多 500 条。"
+                               "不带 api_key 时只返回编号、服务代码、状态、办理说明、负责组织、时间和所在社区。")
     def open311_requests(self, call):
         query = load(schemas.Open311Query(), call.request.args.to_dict())
-        system = self._open311_system(query["api_key"])
-        actor = _system_actor(system)
+        system = self._open311_system(query["api_key"]) if query["api_key"] else None
+        actor = self._reader(system)
         cache: dict = {}
         ids = open311.split_list(query["service_request_id"], as_int=True, name="service_request_id")
         ids = [i for i in ids if 0 < i <= INT_MAX]  # no request can have another id
@@ -175,10 +194,11 @@ class Open311Routes:
             for request_id in ids[:MAX_REQUESTS]:
                 try:
                     request = self.dispatch.get_request(actor, request_id)
-                    domain.check_community(system, request["community_id"])
+                    if system:
+                        domain.check_community(system, request["community_id"])
                 except AppError:
                     continue  # the spec lists what exists; unknown ids are left out
-                found.append(open311.service_request(request, self._agency(request["community_id"], cache)))
+                found.append(self._shown(request, system, cache))
             return found
         community_id = self._jurisdiction(query["jurisdiction_id"], system)
         end = query["end_date"]
@@ -197,16 +217,18 @@ class Open311Routes:
                 requested = requested.replace(tzinfo=UTC)
             if requested and (requested < start or (end and requested > end)):
                 continue
-            out.append(open311.service_request(request, self._agency(community_id, cache)))
+            out.append(self._shown(request, system, cache))
         return out
 
     @open311_route("GET", "requests/{service_request_id}.{format}", root="service_requests",
-                   summary="Open311：某个服务请求的办理状态（需 api_key）")
+                   summary="Open311：某个服务请求的办理状态（无 api_key 时不含个人信息）")
     def open311_request(self, call, service_request_id):
-        system = self._open311_system(call.request.args.get("api_key"))
-        request = self.dispatch.get_request(_system_actor(system), service_request_id)
-        domain.check_community(system, request["community_id"])
-        return [open311.service_request(request, self._agency(request["community_id"], {}))]
+        key = call.request.args.get("api_key")
+        system = self._open311_system(key) if key else None
+        request = self.dispatch.get_request(self._reader(system), service_request_id)
+        if system:
+            domain.check_community(system, request["community_id"])
+        return [self._shown(request, system, {})]
 
     @open311_route("GET", "tokens/{token}.{format}", root="service_requests",
                    summary="Open311：由提交时的 token 查服务请求编号（需 api_key）")

@@ -8,11 +8,20 @@ from kombu import Connection
 from nameko.exceptions import UnknownService
 
 from common.db import utcnow
-from common.messaging import DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, TRANSIENT
+from common.messaging import (
+    DEAD_LETTER_EXCHANGE,
+    DEAD_LETTER_QUEUE,
+    MAX_ATTEMPTS,
+    RETRY_BASE_SECONDS,
+    TRANSIENT,
+    describe_error,
+    retry_pause,
+)
+from common.redaction import redact_bytes, redact_text
 from services.bridge import domain, usecases
 
 log = logging.getLogger(__name__)
-RETRY_PAUSE_SECONDS = 2.0
+RETRY_PAUSE_SECONDS = RETRY_BASE_SECONDS  # the first pause; doubled each attempt, as for events
 SENDER_HEADER = "x-baodao-sender"
 PASSING = (*TRANSIENT, UnknownService, eventlet.Timeout)
 
@@ -26,7 +35,7 @@ def sender_of(user_id: str | None, headers: dict, own_user: str | None) -> str |
 
 
 def handle(store, ports, raw: bytes, content_type: str | None, headers: dict, routing_key: str,
-           user_id: str | None = None, retry_pause: float = RETRY_PAUSE_SECONDS, own_user: str | None = None):
+           user_id: str | None = None, retry_pause_base: float = RETRY_PAUSE_SECONDS, own_user: str | None = None):
     attempts = int(headers.get("x-attempts") or 0)
     if isinstance(raw, str):  # py-amqp decodes bodies that name a content encoding
         raw = raw.encode("utf-8")
@@ -36,25 +45,30 @@ def handle(store, ports, raw: bytes, content_type: str | None, headers: dict, ro
     except usecases.DeadLetter as bad:
         _publish_dead(store.amqp_uri, raw, content_type, bad.reason, bad.routing_key, attempts)
     except PASSING as err:
-        retry = domain.after_transient_failure(attempts)
+        retry = domain.after_transient_failure(attempts, MAX_ATTEMPTS)
         if not retry.again:
             _publish_dead(store.amqp_uri, raw, content_type,
-                          f"TRANSIENT_EXHAUSTED: {retry.attempt} 次尝试均失败：{err!r}", routing_key, attempts)
+                          f"TRANSIENT_EXHAUSTED: {retry.attempt} 次尝试均失败：{describe_error(err)}", routing_key,
+                          retry.attempt)
             return
-        log.warning("command failed for a passing reason (attempt %s): %r; retrying", retry.attempt, err)
-        eventlet.sleep(retry_pause * retry.attempt)
+        log.warning("command failed for a passing reason (attempt %s): %s; retrying", retry.attempt,
+                    describe_error(err))
+        eventlet.sleep(retry_pause(retry.attempt, retry_pause_base))
         # back to the end of the queue with the count; acking the original afterwards means a crash
         # in between gives a duplicate, which the idempotency record absorbs
         _publish(store.amqp_uri, "baodao.commands", routing_key, raw, content_type,
                  {**headers, "x-attempts": retry.attempt, SENDER_HEADER: sender or ""}, as_self=True)
     except Exception as err:  # a bug: keep the command for an operator rather than loop on it
         log.exception("command handler failed")
-        _publish_dead(store.amqp_uri, raw, content_type, f"HANDLER_ERROR: {err!r}", routing_key, attempts)
+        _publish_dead(store.amqp_uri, raw, content_type, f"HANDLER_ERROR: {describe_error(err)}", routing_key,
+                      attempts)
 
 
 def _publish_dead(amqp_uri, raw, content_type, reason, routing_key, attempts):
+    """The body as sent but with ID numbers and phones scrubbed; the reason likewise."""
+    reason = redact_text(reason)
     log.warning("dead-lettered command %s: %s", routing_key, reason[:300])
-    _publish(amqp_uri, DEAD_LETTER_EXCHANGE, routing_key or "command.invalid", raw, content_type, {
+    _publish(amqp_uri, DEAD_LETTER_EXCHANGE, routing_key or "command.invalid", redact_bytes(raw), content_type, {
         "x-reason": reason[:2000], "x-service": "bridge", "x-handler": "baodao.commands",
         "x-failed-at": utcnow().isoformat(), "x-attempts": attempts}, declare=[DEAD_LETTER_QUEUE])
 

@@ -9,7 +9,7 @@ from common.errors import Forbidden, ValidationFailed
 
 KEY_PREFIX = "bd_"
 COMMAND_TYPES = ("request.place", "request.confirm", "members.update")
-MAX_ATTEMPTS = 5  # a command failing for a passing reason is retried this often, then dead-lettered
+MAX_ATTEMPTS = 8  # as common.messaging.MAX_ATTEMPTS: tried this often for a passing reason, then dead-lettered
 
 
 def new_api_key() -> str:

@@ -107,6 +107,24 @@ def service_request(request: dict, agency: str = "", media_url: str | None = Non
     }
 
 
+def public_service_request(request: dict, agency: str = "", community: str = "") -> dict:
+    """What anyone may read without a key (GeoReport v2 makes these GETs public): the status of
+    a request and nothing about the person — no name, phone, description or exact address; the
+    community stands in for the address and the state label for the notes (staff's free-text
+    reasons may name people)."""
+    state = request["state"]
+    return {
+        "service_request_id": str(request["id"]),
+        "status": status_of(state),
+        "status_notes": STATE_LABELS.get(state, state),
+        "service_code": str(request.get("menu_item_id", "")),
+        "agency_responsible": agency,
+        "requested_datetime": request.get("created_at"),
+        "updated_datetime": request.get("updated_at"),
+        "address": community,
+    }
+
+
 def split_list(value: str | None, *, as_int=False, name="") -> list:
     if not value:
         return []

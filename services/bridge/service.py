@@ -74,7 +74,7 @@ class BridgeService(ServiceBase):
     @raw_consume(COMMANDS_QUEUE, requeue_on_error=True)
     def on_command(self, message):
         pause = float(self.config.get("BRIDGE_RETRY_PAUSE", commands.RETRY_PAUSE_SECONDS))
-        commands.handle(self.db, self._ports(), *message, retry_pause=pause,
+        commands.handle(self.db, self._ports(), *message, retry_pause_base=pause,
                         own_user=Connection(self.config["AMQP_URI"]).userid)
 
     def _ports(self):

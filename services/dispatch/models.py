@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from common.db import new_metadata, utcnow
+from common.db import new_metadata, utcnow, version_id
 from common.timers import add_timers_table
 
 
@@ -45,6 +45,10 @@ class MenuItem(Base):
     points: Mapped[int] = mapped_column(Integer, default=10)
     members_needed: Mapped[int] = mapped_column(Integer, default=1)
     expected_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    # hours a member may state at completion (实际服务时长, no travel); None default: from expected_minutes
+    default_hours: Mapped[float | None] = mapped_column(Float)
+    min_hours: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
+    max_hours: Mapped[float] = mapped_column(Float, default=8.0, server_default="8")
     deadline_policy: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -94,8 +98,13 @@ class Request(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
+    stated_hours: Mapped[float | None] = mapped_column(Float)  # stated at completion, confirmed in records
+    hours_source: Mapped[str | None] = mapped_column(String(10))  # stated | default
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class Assignment(Base):
@@ -143,6 +152,9 @@ class Wish(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class Opinion(Base):
@@ -165,6 +177,9 @@ class Opinion(Base):
     resolution: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
+    # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class Transition(Base):

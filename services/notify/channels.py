@@ -1,9 +1,11 @@
 """The channels a message leaves by, behind one interface: ``send(config, outgoing)``.
 
 Each raises :class:`ChannelError` on failure, saying whether retrying can help; anything else
-it raises is treated as a passing fault by the delivery worker. HTTP goes through ``requests``
-with a connect and a read timeout, so a receiver that hangs costs one greenthread for a few
-seconds, never the service.
+it raises is treated as a passing fault by the delivery worker. HTTP goes through
+``common.outbound`` (http(s) only, no internal addresses unless allow-listed, connect and read
+timeouts, no redirects), so a receiver that hangs costs one greenthread for a few seconds, never
+the service, and a configured URL cannot probe the intranet: every way of not reaching the
+receiver is the same error.
 """
 
 import json
@@ -13,11 +15,11 @@ import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-import requests
-
+from common import outbound
 from services.notify import domain
 
 DEFAULT_TIMEOUT = 5.0
+UNREACHABLE = "无法连接接收方或接收方未及时响应"  # one text for refused, unreachable, not allowed, timed out
 
 
 @dataclass
@@ -49,12 +51,10 @@ class Channel:
     def _post(self, url: str, payload: dict, headers: dict | None = None, body: bytes | None = None):
         data = body if body is not None else json.dumps(payload, ensure_ascii=False).encode()
         try:
-            resp = requests.post(url, data=data, timeout=(min(3.0, self.timeout), self.timeout),
+            resp = outbound.post(url, data=data, connect_timeout=min(3.0, self.timeout), read_timeout=self.timeout,
                                  headers={"Content-Type": "application/json; charset=utf-8", **(headers or {})})
-        except requests.Timeout:
-            raise ChannelError(f"{self.name}: 接收方 {self.timeout:g} 秒内无响应（超时）") from None
-        except requests.RequestException as exc:
-            raise ChannelError(f"{self.name}: 无法连接接收方（{type(exc).__name__}）") from None
+        except outbound.Unreachable:
+            raise ChannelError(f"{self.name}: {UNREACHABLE}") from None
         if resp.status_code >= 300:
             raise ChannelError(f"{self.name}: 接收方返回 HTTP {resp.status_code}：{resp.text[:200]}",
                                permanent=domain.is_permanent_status(resp.status_code))
@@ -150,6 +150,10 @@ class EmailChannel(Channel):
         mail["Subject"] = message.title
         mail["Message-ID"] = f"<{uuid.uuid5(uuid.NAMESPACE_URL, message.dedup_key)}@baodao>"
         mail.set_content(message.body)
+        try:
+            outbound.check_host(str(config["host"]), int(config["port"]))
+        except outbound.NotAllowed:
+            raise ChannelError(f"email: {UNREACHABLE}") from None
         try:
             with smtplib.SMTP(config["host"], int(config["port"]), timeout=self.timeout) as smtp:
                 if config.get("starttls"):

@@ -18,9 +18,18 @@ class Message(Schema):
     read_at = fields.DateTime(allow_none=True)
 
 
+class InboxQuery(StrictSchema):
+    """A page of the inbox, newest first: the next page starts below the last id seen."""
+
+    before_id = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                               metadata={"description": "只取编号小于它的消息（翻页）"})
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=100))
+
+
 class Inbox(Schema):
     unread = fields.Integer()
     messages = fields.List(fields.Nested(Message))
+    has_more = fields.Boolean(metadata={"description": "是否还有更早的消息"})
 
 
 class ReadAll(Schema):

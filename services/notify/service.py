@@ -124,8 +124,8 @@ class NotifyService(ServiceBase):
         self.sender.deliver(self.db)
 
     @rpc
-    def inbox(self, actor):
-        return usecases.inbox(self.db, actor)
+    def inbox(self, actor, query=None):
+        return usecases.inbox(self.db, actor, query)
 
     @rpc
     def mark_read(self, actor, message_id, idempotency_key=None):

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
-from common import assertions
+from common import assertions, outbound
 from common.actors import STAFF_ROLES, Actor, reaches, require_role
 from common.db import Store, UnitOfWork, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -436,15 +436,19 @@ def deliver_due(store: Store, tuning: Tuning, spawn=None, free: int | None = Non
 
 # --- inbox ---------------------------------------------------------------------------------
 
-def inbox(store: Store, actor: dict) -> dict:
+def inbox(store: Store, actor: dict, query: dict | None = None) -> dict:
     actor = load(Actor(), actor)
+    q = load(schemas.InboxQuery(), query or {})
     with store.uow() as uow:
         mine = Message.recipient_id == actor["user_id"]
-        messages = uow.session.scalars(
-            select(Message).where(mine).order_by(Message.id.desc()).limit(100)).all()
+        page = select(Message).where(mine)
+        if q["before_id"]:
+            page = page.where(Message.id < q["before_id"])
+        messages = uow.session.scalars(page.order_by(Message.id.desc()).limit(q["limit"] + 1)).all()
         unread = uow.session.scalar(
             select(func.count()).select_from(Message).where(mine, Message.read_at.is_(None)))
-        return schemas.Inbox().dump({"unread": unread, "messages": messages})
+        return schemas.Inbox().dump({"unread": unread, "messages": messages[:q["limit"]],
+                                     "has_more": len(messages) > q["limit"]})
 
 
 def mark_read(store: Store, actor: dict, message_id: int) -> dict:
@@ -558,12 +562,30 @@ def _setting_view(s: ChannelSetting) -> dict:
         "config": domain.masked_config(s.channel, s.config or {}), "updated_at": s.updated_at})
 
 
+def _check_receiver(channel: str, config: dict):
+    """At registration already: no receiver on loopback/private/link-local unless allow-listed."""
+    try:
+        if config.get("url"):
+            outbound.check_url(config["url"])
+        if channel == "email" and config.get("host"):
+            try:
+                port = int(config.get("port") or 25)
+            except (TypeError, ValueError):
+                raise ValidationFailed(message="渠道设置有误，请按提示修改",
+                                       fields={"config": {"port": ["端口应为数字"]}}) from None
+            outbound.check_host(str(config["host"]), port)
+    except outbound.NotAllowed as err:
+        key = "url" if config.get("url") else "host"
+        raise ValidationFailed(message="渠道设置有误，请按提示修改", fields={"config": {key: [str(err)]}}) from None
+
+
 def set_channel(store: Store, registration, actor: dict, payload: dict) -> dict:
     """Create or replace a community's setting for one channel (and name); idempotent by nature."""
     actor = load(Actor(), actor)
     require_role(actor, *OPERATOR_ROLES)
     data = load(schemas.ChannelSettingIn(), payload)
     domain.check_channel_config(data["channel"], data["config"])
+    _check_receiver(data["channel"], data["config"])
     bad = [k for k in data["kinds"] if k not in domain.TEMPLATES]
     if bad:
         raise ValidationFailed(fields={"kinds": [f"没有这些消息类型：{'、'.join(bad)}"]})

@@ -98,7 +98,8 @@ def seed(store, context: dict):
     context["elsewhere"] = _seed_elsewhere(store, password, logins, district.id)
     context.update(district_id=district.id, street_id=street.id,
                    community_ids=[c.id for c in communities],
-                   grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id)
+                   grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id,
+                   member_ids=member_ids)
 
 
 # appended after everything above, so no earlier demo id moves: another street in the same district

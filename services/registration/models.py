@@ -3,7 +3,7 @@
 from sqlalchemy import JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from common.db import new_metadata, utcnow
+from common.db import new_metadata, utcnow, version_id
 
 
 class Base(DeclarativeBase):
@@ -89,6 +89,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(20))
     id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(24))  # for certificates; never the number
     community_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
@@ -105,6 +106,9 @@ class Member(Base):
     revoked_on: Mapped[object | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
     updated_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
+    # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class MemberSkill(Base):
@@ -269,6 +273,16 @@ class RosterImport(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list] = mapped_column(JSON, default=list)
     at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Mutex(Base):
+    """A job that runs once at a time across instances (a roster import): who holds it, until when
+    (see ``common.db.exclusive``)."""
+
+    __tablename__ = "mutexes"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(32))
+    held_until: Mapped[object | None] = mapped_column(DateTime(timezone=True))
 
 
 class SignupReview(Base):

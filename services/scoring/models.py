@@ -3,7 +3,7 @@
 from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from common.db import new_metadata, utcnow
+from common.db import new_metadata, utcnow, version_id
 
 
 class Base(DeclarativeBase):
@@ -135,6 +135,9 @@ class Period(Base):
     closed_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     members: Mapped[int] = mapped_column(Integer, default=0)
     total_points: Mapped[int] = mapped_column(Integer, default=0)
+    # optimistic concurrency: two instances resuming a stale close cannot both win
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    __mapper_args__ = version_id(version)
 
 
 class Snapshot(Base):

@@ -177,3 +177,14 @@ def test_a_rejected_policy_value_leaves_ordering_working(platform, field, value)
     order = resident.post("/api/requests", {"menu_item_id": item["id"], "fields": {}})
     assert order.status_code == 201, order.text
     resident.post(f"/api/requests/{order.json()['id']}/cancel", {"reason": "测试后撤销"})
+
+
+@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data", "http://10.0.0.5/hook",
+                                 "gopher://example.org/", "http://[::1]:8080/"])
+def test_a_receiver_inside_the_network_is_refused_when_it_is_saved(platform, url):
+    staff = platform.login("staff1")
+    resp = staff.session.put(platform.url("/api/notification-channels"), timeout=15, json={
+        "community_id": staff.user["community_id"], "channel": "webhook", "name": "ssrf-probe",
+        "config": {"url": url, "secret": "k"}})
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"]["fields"]["config"]["url"]

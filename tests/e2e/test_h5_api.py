@@ -4,6 +4,8 @@ decline, hand back, cancel; the open list; residents in community activities wit
 
 from datetime import UTC, datetime, timedelta
 
+from tests import support
+
 PHONE = "13912345678"
 
 
@@ -128,3 +130,19 @@ def test_resident_joins_a_community_activity_and_checks_in_by_code(platform):
     assert checked.json()["checked_in_at"]
     staff.post(f"/api/activities/{aid}/cancel", {"reason": "测试结束"})
     staff.post(f"/api/activities/{party_day.json()['id']}/cancel", {"reason": "测试结束"})
+
+
+def test_inbox_pages_newest_first(platform):
+    resident = platform.login("resident1")
+    # the first test's request sent the resident several messages; wait until three are in
+    support.wait_for(lambda: len(resident.get("/api/inbox").json()["messages"]) >= 3, timeout=20,
+                     message="three messages in the resident's inbox")
+    first = resident.get("/api/inbox", params={"limit": 2}).json()
+    assert len(first["messages"]) == 2 and first["has_more"] is True
+    ids = [m["id"] for m in first["messages"]]
+    assert ids == sorted(ids, reverse=True)
+    second = resident.get("/api/inbox", params={"limit": 2, "before_id": ids[-1]}).json()
+    assert second["messages"] and all(m["id"] < ids[-1] for m in second["messages"])
+    assert second["unread"] == first["unread"]
+    bad = resident.get("/api/inbox", params={"limit": 0})
+    assert bad.status_code == 400 and "limit" in bad.json()["error"]["fields"]

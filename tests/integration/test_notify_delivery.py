@@ -204,7 +204,7 @@ def test_failing_and_hanging_receivers_are_retried_then_dead_lettered_while_othe
     hook = next(d for d in rows.values() if d["channel"] == "webhook" and d["status"] == "sent")
     assert hook["attempts"] == 3 and hook["last_error"] is None
     hung = next(d for d in rows.values() if d["channel"] == "wecom")
-    assert hung["attempts"] == 3 and "超时" in hung["last_error"]
+    assert hung["attempts"] == 3 and "未及时响应" in hung["last_error"]  # one text for every failure to reach it
     gone = next(d for d in rows.values() if d["channel"] == "webhook" and d["status"] == "dead")
     assert gone["attempts"] == 1 and "HTTP 404" in gone["last_error"]  # a 4xx is not retried
     assert len(receiver.to("/bad")) == 1

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from common.db import IntegrityError, Store, UnitOfWork, utcnow
+from common.db import IntegrityError, Store, UnitOfWork, retry_on_conflict, utcnow
 from common.errors import Conflict
 from services.dispatch.models import IdempotencyKey
 
@@ -46,12 +46,15 @@ class Idem:
 
 def idempotent(store: Store, idem: Idem, fn: Callable[[], dict]):
     """Run ``fn`` once per key: a retry returns the stored first result; a concurrent duplicate
-    loses on the key's unique constraint, rolls back, and returns the winner's result."""
+    loses on the key's unique constraint, rolls back, and returns the winner's result.
+
+    ``fn`` is one unit of work; when another instance changed its request (or wish, opinion) in
+    between, the version check fails and ``fn`` runs again on the fresh row."""
     done = idem.replay(store)
     if done is not None:
         return done
     try:
-        return fn()
+        return retry_on_conflict(fn)
     except IntegrityError:
         done = idem.replay(store)
         if done is not None:

@@ -2,6 +2,8 @@
 """
 
 
+from datetime import UTC
+
 from sqlalchemy import select
 
 from common.actors import Actor
@@ -116,7 +118,7 @@ def submit_request(store: Store, registration, actor: dict, payload: dict, idemp
                 contact_name=caller["name"] if caller else actor.get("name") or None,
                 contact_phone=data["contact_phone"] or (caller["phone"] if caller else None),
                 address=data["address"] or str(answers.get("address") or "") or None,
-                preferred_time=data["preferred_time"],
+                preferred_time=data["preferred_time"].astimezone(UTC) if data["preferred_time"] else None,
                 answers=answers, state=domain.SUBMITTED, level=domain.initial_level(grid_id),
                 members_needed=item_view["members_needed"], open_to_all=False, work_unit_ids=[])
             session.add(request)

@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select
 
 from common.actors import Actor, reaches
-from common.db import Store, utcnow
+from common.db import Store, retried_on_conflict, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from common.schemas import load
 from services.registration import domain, schemas
@@ -44,6 +44,7 @@ def _join_e_branch(session, uow, branch: EBranch, members: list[Member]):
         uow.emit("member.updated", _facts(session, member))
 
 
+@retried_on_conflict
 def create_e_branch(store: Store, actor: dict, community_id: int, payload: dict) -> dict:
     actor = load(Actor(), actor)
     data = load(schemas.NewEBranch(), payload)
@@ -72,6 +73,7 @@ def list_e_branches(store: Store, community_id: int) -> list[dict]:
         return [_e_branch_view(uow.session, b) for b in branches]
 
 
+@retried_on_conflict
 def add_e_branch_members(store: Store, actor: dict, e_branch_id: int, payload: dict) -> dict:
     actor = load(Actor(), actor)
     data = load(schemas.MemberIds(), payload)

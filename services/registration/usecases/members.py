@@ -7,8 +7,9 @@ from sqlalchemy import delete, insert, select
 import authz
 from common import config
 from common.actors import Actor
-from common.db import Store, utcnow
+from common.db import Store, retried_on_conflict, utcnow
 from common.errors import Conflict, NotFound, ValidationFailed
+from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -99,7 +100,8 @@ def _facts(session, member: Member) -> dict:
     return {"member_id": member.id, "name": member.name, "community_id": member.community_id,
             "street_id": user.street_id if user else None, "district_id": user.district_id if user else None,
             "grid_id": member.grid_id, "building_id": member.building_id, "work_unit_id": member.work_unit_id,
-            "e_branch_id": member.e_branch_id, "skills": list(member.skills or [])}
+            "e_branch_id": member.e_branch_id, "skills": list(member.skills or []),
+            "id_number_masked": member.id_number_masked}
 
 
 def member_facts_for_policy(session, member: Member) -> dict:
@@ -210,12 +212,14 @@ def _checked_details(session, data: dict) -> dict:
     else:
         unit = _work_unit_by_name(session, data["work_unit"], data["party_org"])
     return {"windows": windows, "post_ids": post_ids, "unit": unit, "skills": domain.normalise_skills(data["skills"]),
-            "id_hash": domain.hash_id_number(data["id_number"], id_hash_key())}
+            "id_hash": domain.hash_id_number(data["id_number"], id_hash_key()),
+            "id_masked": mask_id_number(data["id_number"])}
 
 
 def _fill(session, member: Member, data: dict, checked: dict):
     unit = checked["unit"]
     member.name, member.phone = data["name"], data["phone"]
+    member.id_number_masked = checked.get("id_masked", member.id_number_masked)
     member.community_id, member.grid_id, member.building_id = data["community_id"], data["grid_id"], data["building_id"]
     member.work_unit_id = unit.id if unit else None
     member.work_unit = unit.name if unit else None
@@ -245,7 +249,8 @@ def _new_member(session, data, checked, *, user: User | None, status: str, sourc
                     phone=data["phone"], active=True, created_at=utcnow())
         session.add(user)
         session.flush()
-    member = Member(id=user.id, id_number_hash=checked["id_hash"], status=status, source=source,
+    member = Member(id=user.id, id_number_hash=checked["id_hash"], id_number_masked=checked["id_masked"],
+                    status=status, source=source,
                     registered_at=utcnow(), community_id=data["community_id"])
     session.add(member)
     _fill(session, member, data, checked)
@@ -330,6 +335,7 @@ def list_signup_reviews(store: Store, actor: dict, community_id: int) -> list[di
              "reason_label": REVIEW_LABELS.get(r.reason, r.reason)} for r in rows])
 
 
+@retried_on_conflict
 def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     """A member account (re)submits its registration: after a rejection, a revocation, or for the first time."""
     actor = load(Actor(), actor)
@@ -366,6 +372,7 @@ def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def _decide(store: Store, actor: dict, member_id: int, action: str, reason: str, *, revoked_on=None) -> dict:
     with store.uow() as uow:
         session = uow.session
@@ -412,6 +419,7 @@ def revoke_member(store: Store, actor: dict, member_id: int, payload: dict) -> d
     return _decide(store, actor, member_id, "revoke", data["reason"], revoked_on=data["revoked_on"])
 
 
+@retried_on_conflict
 def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Moving home or job: the one registration moves; the old place stays in the history."""
     actor = load(Actor(), actor)
@@ -463,6 +471,7 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
     return _shown(actor, view)
 
 
+@retried_on_conflict
 def update_profile(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Skills, posts, free time, commitments: the member or their community's staff."""
     actor = load(Actor(), actor)

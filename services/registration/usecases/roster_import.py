@@ -6,8 +6,9 @@ from sqlalchemy import insert, select
 
 import authz
 from common.actors import Actor, reaches
-from common.db import Store, utcnow
-from common.errors import Forbidden, NotFound, ValidationFailed
+from common.db import Store, exclusive, retried_on_conflict, utcnow
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -16,6 +17,7 @@ from services.registration.models import (
     Member,
     MemberPost,
     MemberSkill,
+    Mutex,
     OrgUnit,
     RegistrationHistory,
     RosterImport,
@@ -184,6 +186,7 @@ def _roster_row(tree: _Tree, raw: dict, default_community, forced_unit, key: byt
         return None, reasons
     return {
         "name": name[:50], "phone": phone, "id_hash": domain.hash_id_number(id_number, key),
+        "id_masked": mask_id_number(id_number),
         "community_id": community_id, "grid_id": grid_id, "building_id": building_id,
         "work_unit": (forced_unit or row["work_unit"].strip())[:100] or None,
         "party_org": row["party_org"].strip()[:100] or None, "profession": row["profession"].strip()[:50] or None,
@@ -235,6 +238,7 @@ def _current_details(session, member_ids: list[int]) -> dict:
     return found
 
 
+@retried_on_conflict
 def import_roster(store: Store, actor: dict, payload: dict, progress=None) -> dict:
     """All or nothing, and idempotent: a bad row stops the whole file; the same file twice changes nothing.
 
@@ -250,7 +254,9 @@ def import_roster(store: Store, actor: dict, payload: dict, progress=None) -> di
     tick = progress or (lambda n: None)
     key = id_hash_key()
     now, year = utcnow(), date.today().year
-    with store.uow() as uow:
+    # one import at a time across every instance: the next one reads what this one wrote
+    busy = Conflict(code="ROSTER_IMPORT_BUSY", message="另一份名册正在导入，请稍后再试")
+    with exclusive(store, Mutex.__table__, "roster_import", busy), store.uow() as uow:
         session = uow.session
         tree = _Tree(session, actor)
         forced_unit = None
@@ -360,6 +366,7 @@ def _create_imported(session, uow, actor, rows, now, year, tick):
             r["id"] = member_id
             members.append({
                 "id": member_id, "name": r["name"], "phone": r["phone"], "id_number_hash": r["id_hash"],
+                "id_number_masked": r["id_masked"],
                 "community_id": r["community_id"], "grid_id": r["grid_id"], "building_id": r["building_id"],
                 "work_unit": r["work_unit"], "work_unit_id": units.get(r["work_unit"]), "party_org": r["party_org"],
                 "profession": r["profession"], "skills": r["skills"] or [], "status": domain.ACCEPTED,
@@ -384,7 +391,8 @@ def _create_imported(session, uow, actor, rows, now, year, tick):
             "member_id": m["id"], "name": m["name"], "community_id": m["community_id"],
             "street_id": p.get("street_id"), "district_id": p.get("district_id"), "grid_id": m["grid_id"],
             "building_id": m["building_id"], "work_unit_id": m["work_unit_id"], "e_branch_id": None,
-            "skills": m["skills"]} for p, m in zip(places, members, strict=True)])
+            "skills": m["skills"], "id_number_masked": m["id_number_masked"]}
+            for p, m in zip(places, members, strict=True)])
         tick(len(chunk))
 
 
