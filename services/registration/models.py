@@ -105,6 +105,7 @@ class Member(Base):
     decision_reason: Mapped[str | None] = mapped_column(String(500))
     revoked_on: Mapped[object | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
+    moving_from: Mapped[int | None] = mapped_column(Integer)  # a move awaiting the new community
     updated_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")

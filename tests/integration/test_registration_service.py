@@ -127,12 +127,11 @@ def test_self_registration_is_decided_by_the_community_and_keeps_its_history(rpc
     by_type = {}
     for e in got:
         by_type.setdefault(e["event_type"], []).append(e["data"])
-    assert len(by_type["member.registered"]) == 2 and len(by_type["member.accepted"]) == 2
+    assert len(by_type["member.registered"]) == 2 and len(by_type["member.accepted"]) == 1
     assert by_type["member.rejected"][0]["reason"] == "网格填写有误"
-    assert "member.transferred" not in by_type  # the move became known as the new community's acceptance
-    arrived = by_type["member.accepted"][1]
-    assert arrived["community_id"] == target and arrived["street_id"] == staff["street_id"]
-    assert arrived["work_unit_id"] is not None
+    transferred = by_type["member.transferred"][0]  # told once the new community accepted the move
+    assert transferred["from_community_id"] == staff["community_id"] and transferred["community_id"] == target
+    assert transferred["street_id"] == staff["street_id"] and transferred["work_unit_id"] is not None
     assert by_type["member.revoked"][0]["revoked_on"] == "2026-12-31"
 
 

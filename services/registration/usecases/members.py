@@ -386,7 +386,12 @@ def _decide(store: Store, actor: dict, member_id: int, action: str, reason: str,
             member.revoked_on = revoked_on or date.today()
         _record(session, member, actor, action, reason)
         session.flush()
-        if action == "accept":
+        if action == "accept" and member.moving_from is not None:
+            # a move accepted by the new community: now it has happened (scoring, records follow it)
+            uow.emit("member.transferred", {**_facts(session, member), "from_community_id": member.moving_from,
+                                            "from_work_unit_id": member.work_unit_id, "reason": reason or "迁入"})
+            member.moving_from = None
+        elif action == "accept":
             uow.emit("member.accepted", _facts(session, member))
         elif action == "reject":
             uow.emit("member.rejected", {"member_id": member.id, "community_id": member.community_id,
@@ -451,6 +456,7 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
         member.community_id, member.grid_id, member.building_id = community_id, grid_id, building_id
         if moves_community:
             member.decided_at, member.decision_reason = None, None
+            member.moving_from = before_community
             bump_token_version(session, member.id)
             # posts, the e-branch and teams belong to the old community
             session.execute(delete(MemberPost).where(MemberPost.member_id == member.id))
@@ -462,7 +468,7 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
         _sync_user(session, member)
         _record(session, member, actor, "transfer", data["reason"])
         session.flush()
-        # a move to another community: the others hear of it when that community accepts (member.accepted)
+        # a move to another community: the others hear of it when that community accepts it
         if not moves_community:
             uow.emit("member.transferred", {**_facts(session, member), "from_community_id": before_community,
                                             "from_work_unit_id": before_unit, "reason": data["reason"]})

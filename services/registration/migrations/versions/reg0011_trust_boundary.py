@@ -1,4 +1,5 @@
 """users.token_version (revoking, rejecting or moving a member invalidates older tokens);
+members.moving_from (the community a move waiting for acceptance comes from);
 signup_reviews (a public sign-up that collides with an existing ID number or phone waits for the
 community's staff instead of telling the caller)
 
@@ -17,6 +18,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("token_version", sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("members") as batch:  # a move waiting for the new community's acceptance
+        batch.add_column(sa.Column("moving_from", sa.Integer(), nullable=True))
     op.create_table(
         "signup_reviews",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -31,5 +34,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("signup_reviews")
+    with op.batch_alter_table("members") as batch:
+        batch.drop_column("moving_from")
     with op.batch_alter_table("users") as batch:
         batch.drop_column("token_version")
