@@ -1,4 +1,5 @@
-"""Pages for people: the web console, the API docs (Swagger UI) and the message docs, in Chinese.
+"""Pages for people: the API docs (Swagger UI) and the message docs, in Chinese (the web app
+itself is served by ``gateway/web.py``).
 
 Swagger UI comes from the ``swagger-ui-bundle`` package, which ships its assets: no CDN, since
 the machines reach only package registries. No inline script either, so a strict CSP holds.
@@ -10,8 +11,6 @@ from pathlib import Path
 
 import swagger_ui_bundle
 from werkzeug.wrappers import Response
-
-CONSOLE_HTML = (Path(__file__).parent / "static" / "console.html").read_text(encoding="utf-8")
 
 SWAGGER_DIR = Path(swagger_ui_bundle.swagger_ui_path)
 SWAGGER_ASSETS = {  # what /docs/assets/<name> serves; nothing else from the package directory
@@ -121,6 +120,3 @@ def asyncapi_page(document: dict) -> Response:
             + "".join(parts) + "</body></html>")
     return Response(page, mimetype="text/html")
 
-
-def console_page() -> Response:
-    return Response(CONSOLE_HTML, mimetype="text/html")

@@ -99,7 +99,7 @@ def seed(store, context: dict):
     context.update(district_id=district.id, street_id=street.id,
                    community_ids=[c.id for c in communities],
                    grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id,
-                   member_ids=member_ids)
+                   member_ids=member_ids, e_branch_id=branch["id"])
 
 
 # appended after everything above, so no earlier demo id moves: another street in the same district

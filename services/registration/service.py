@@ -129,6 +129,10 @@ class RegistrationService(ServiceBase):
     def member_facts(self, actor, member_ids):
         return lookups.member_facts(self.db, member_ids)
 
+    @rpc(public=True)
+    def names(self, query):
+        return lookups.names(self.db, query)
+
     @rpc(internal=True)
     def recipients(self, actor, query):
         return lookups.recipients(self.db, query)

@@ -228,7 +228,8 @@ def test_finding_6_street_and_district_scope(platform):
     assert other.post("/api/scoring/quarters/close", {"period": "2001Q2"}).status_code == 403
     period = _closed_period(platform)
     # rankings and exports follow the caller's street or district; the notice checks the community
-    home = set(c for c in (3, 8, 11))
+    home = {3, 8, 11}
+    names = {3: "东风社区", 8: "跃进社区", 11: "塘头村", 15: "大富社区", 19: "平东社区"}
     for who, allowed in (("district2", {19}), ("street2", {15}), ("street", home), ("district", home | {15})):
         client = platform.login(who)
         ranked = client.get(f"/api/scoring/quarters/{period}/rankings", params={"by": "community"})
@@ -237,7 +238,7 @@ def test_finding_6_street_and_district_scope(platform):
         exported = client.get(f"/api/scoring/quarters/{period}/export", params={"format": "csv"})
         assert exported.status_code == 200
         rows = list(exported.content.decode("utf-8-sig").splitlines())[1:]
-        assert all(int(r.split(",")[3]) in allowed for r in rows if r), who
+        assert all(r.split(",")[3] in {names[c] for c in allowed} for r in rows if r), (who, rows[:3])
     assert platform.login("resident2").get(
         f"/api/communities/{community_id}/scoring/quarters/{period}/notice").status_code == 403
     assert platform.login("district2").get(
