@@ -511,4 +511,4 @@ class SignupReviewView(Schema):
                                                     "phone_in_use 手机号码已有账号"})
     reason_label = fields.String()
     status = fields.String()
-    created_at = fields.DateTime()
+    created_at = AwareDateTime()
