@@ -192,4 +192,25 @@ TABLE = {
     "open311.open311_requests": PUBLIC,
     "open311.open311_request": PUBLIC,
     "open311.open311_token": PUBLIC,
+
+    # ---- the volunteer record (#16): staff of the recording community; the member's e-branch
+    # secretary is "assigned" to confirm their hours (records.domain.organisers)
+    "records.records_queue": {M: ASSIGNED, G: ASSIGNED, **OFFICES},
+    "records.records_entry": {M: (OWN, ASSIGNED), G: (OWN, ASSIGNED), **OFFICES},
+    "records.records_confirm": {M: ASSIGNED, G: ASSIGNED, **OFFICES},
+    "records.member_record": {M: OWN, G: OWN, **OFFICES},
+    "records.records_star_levels": EVERYONE,
+    "records.records_add_training": OFFICES,
+    "records.records_add_award": OFFICES,
+    "records.records_complaints": OFFICES,
+    "records.records_add_complaint": OFFICES,
+    "records.records_handle_complaint": OFFICES,
+    "records.records_decide_transfer": {M: OWN, G: OWN},
+    "records.records_issue_certificate": OFFICES,
+    "records.records_certificates": {M: OWN, G: OWN, **OFFICES},
+    "records.records_certificate_pdf": {M: OWN, G: OWN, **OFFICES},
+    "records.records_revoke_certificate": OFFICES,
+    "records.verify_certificate_json": PUBLIC,
+    "records.verify_certificate_page": PUBLIC,
+    "records.records_export": OFFICES,
 }

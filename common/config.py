@@ -7,7 +7,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_AMQP_URI = "amqp://guest:guest@localhost:5672/"
 
 # every service with its own process and database (``services/<name>/``)
-SERVICES = ("scoring", "notify", "bridge", "registration", "activities", "dispatch")
+SERVICES = ("scoring", "notify", "bridge", "records", "registration", "activities", "dispatch")
 
 
 def amqp_uri() -> str:

@@ -6,3 +6,9 @@ def mask_phone(phone: str | None) -> str | None:
         return phone
     digits = str(phone)
     return digits[:3] + "****" + digits[-4:] if len(digits) >= 8 else "****"
+
+
+def mask_id_number(id_number: str | None) -> str:
+    """What a volunteer certificate prints of an ID number: the first four and last four characters."""
+    value = (id_number or "").strip().upper()
+    return value[:4] + "*" * (len(value) - 8) + value[-4:] if len(value) > 8 else "*" * len(value)

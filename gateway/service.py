@@ -15,12 +15,13 @@ from gateway.routes.auth import AuthRoutes
 from gateway.routes.dispatch import DispatchRoutes
 from gateway.routes.notifications import NotificationRoutes
 from gateway.routes.open311 import Open311Routes
+from gateway.routes.records import RecordsRoutes
 from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
 
 HEALTH_TIMEOUT = 3.0
 AREAS = (AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes, NotificationRoutes,
-         Open311Routes)
+         Open311Routes, RecordsRoutes)
 
 
 def _check_no_shadowed_handlers(areas):
@@ -46,6 +47,7 @@ class GatewayService(*AREAS):
     scoring = RpcProxy("scoring")
     notify = RpcProxy("notify")
     bridge = RpcProxy("bridge")
+    records = RpcProxy("records")
 
     @route("GET", "/health", tag="system", summary="运行状态：消息中间件与各服务是否可达",
            raw=True)

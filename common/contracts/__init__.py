@@ -74,4 +74,4 @@ def dump_event(event_type: str, data: dict) -> dict:
 
 
 # register every publisher's contracts
-from common.contracts import activities, bridge, dispatch, notify, registration, scoring  # noqa: E402,F401
+from common.contracts import activities, bridge, dispatch, notify, records, registration, scoring  # noqa: E402,F401

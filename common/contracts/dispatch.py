@@ -49,6 +49,11 @@ class RequestClaimed(RequestEvent):
 @event(SOURCE, "request.completed")
 class RequestCompleted(RequestEvent):
     member_ids = fields.List(fields.Integer(), required=True)
+    hours = fields.Float(allow_none=True, load_default=None,
+                         metadata={"description": "hours actually served (no travel) as stated; records confirms"})
+    hours_source = fields.String(allow_none=True, load_default=None, metadata={"description": "stated | default"})
+    place = fields.String(load_default="")
+    completed_at = fields.String(allow_none=True, load_default=None, metadata={"description": "ISO 8601"})
 
 
 @event(SOURCE, "request.confirmed")
@@ -57,7 +62,8 @@ class RequestConfirmed(RequestEvent):
     rating = fields.Integer(required=True)
     points = fields.Integer(required=True, metadata={"description": "the menu item's points hint"})
     category = fields.String(allow_none=True, load_default=None)
-    hours = fields.Float(load_default=0.0, metadata={"description": "time in service, for the volunteer card"})
+    hours = fields.Float(load_default=0.0, metadata={
+        "description": "hours the member stated at completion (not yet confirmed: records confirms them)"})
     place = fields.String(load_default="")
 
 

@@ -25,6 +25,8 @@ class MemberFacts(Schema):
     work_unit_id = fields.Integer(allow_none=True, load_default=None)
     e_branch_id = fields.Integer(allow_none=True, load_default=None)
     skills = fields.List(fields.String(), load_default=list)
+    id_number_masked = fields.String(allow_none=True, load_default=None,
+                                     metadata={"description": "e.g. 4406**********0012, for volunteer certificates"})
 
 
 @event(SOURCE, "member.registered")

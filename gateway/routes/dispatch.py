@@ -142,7 +142,7 @@ class DispatchRoutes:
         return self.dispatch.start(call.actor, request_id, idempotency_key=call.idempotency_key)
 
     @route("POST", "/api/requests/{request_id}/complete", tag=TAG, summary="服务完成",
-           body=schemas.Transition, response=schemas.Request)
+           body=schemas.Complete, response=schemas.Request)
     def complete(self, call, request_id):
         return self.dispatch.complete(call.actor, request_id, call.body, idempotency_key=call.idempotency_key)
 

@@ -477,3 +477,45 @@ def opinion_next(state: str | None, action: str) -> str:
 
 def resolution_rate(collected: int, resolved: int) -> float:
     return round(resolved / collected, 3) if collected else 0.0
+
+
+# ---- hours actually served (志愿服务时长, 民函〔2012〕340号: no travel) ---------------------------
+
+HOURS_FLOOR = 0.1  # a bound below this would let "0 hours" through by accident
+
+
+def hour_bounds(default_hours, min_hours, max_hours, expected_minutes) -> dict:
+    """The menu item's bounds; its default is the community's own figure (or its expected time)."""
+    low, high = float(min_hours), float(max_hours)
+    default = float(default_hours) if default_hours is not None else round((expected_minutes or 60) / 60, 2)
+    return {"default": min(max(default, low), high), "min": low, "max": high}
+
+
+def check_hour_bounds(default_hours, min_hours, max_hours):
+    """A menu item's bounds must make sense together: floor ≤ min ≤ default ≤ max."""
+    errors = {}
+    if min_hours < HOURS_FLOOR:
+        errors["min_hours"] = [f"最短时长不能小于{HOURS_FLOOR:g}小时"]
+    if max_hours < min_hours:
+        errors["max_hours"] = ["最长时长不能小于最短时长"]
+    if default_hours is not None and not (min_hours <= default_hours <= max_hours):
+        errors["default_hours"] = ["默认时长应在最短与最长时长之间"]
+    if errors:
+        raise ValidationFailed(code="INVALID_HOUR_BOUNDS", fields=errors, message="服务时长的上下限设置有误")
+
+
+def stated_hours(given, bounds: dict) -> tuple[float, str]:
+    """The hours a member states at completion: within the bounds, never 0 by accident.
+
+    Not stated → the item's default (the community's figure, marked so the organiser sees it
+    was not stated); never derived from when start and complete were pressed.
+    """
+    if given is None:
+        return bounds["default"], "default"
+    hours = round(float(given), 2)
+    if not (bounds["min"] <= hours <= bounds["max"]):
+        raise ValidationFailed(
+            code="HOURS_OUT_OF_RANGE",
+            fields={"hours": [f"应在{bounds['min']:g}到{bounds['max']:g}小时之间（只计实际服务时间，不含路途）"]},
+            message=f"服务时长应在{bounds['min']:g}到{bounds['max']:g}小时之间")
+    return hours, "stated"

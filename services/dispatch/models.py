@@ -45,6 +45,10 @@ class MenuItem(Base):
     points: Mapped[int] = mapped_column(Integer, default=10)
     members_needed: Mapped[int] = mapped_column(Integer, default=1)
     expected_minutes: Mapped[int] = mapped_column(Integer, default=60, server_default="60")
+    # hours a member may state at completion (实际服务时长, no travel); None default: from expected_minutes
+    default_hours: Mapped[float | None] = mapped_column(Float)
+    min_hours: Mapped[float] = mapped_column(Float, default=0.5, server_default="0.5")
+    max_hours: Mapped[float] = mapped_column(Float, default=8.0, server_default="8")
     deadline_policy: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(default=True)
 
@@ -94,6 +98,8 @@ class Request(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     started_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     completed_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
+    stated_hours: Mapped[float | None] = mapped_column(Float)  # stated at completion, confirmed in records
+    hours_source: Mapped[str | None] = mapped_column(String(10))  # stated | default
     created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)

@@ -64,6 +64,12 @@ class MenuItemInput(StrictSchema):
     expected_minutes = fields.Integer(load_default=60, validate=validate.Range(min=1, max=100000))
     deadline_policy = fields.Nested(DeadlinePolicy, load_default=dict)
     active = fields.Boolean(load_default=True)
+    default_hours = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.1, max=200),
+                                 metadata={"description": "党员完成时默认填报的服务时长（小时，不含路途）"})
+    min_hours = fields.Float(load_default=0.5, validate=validate.Range(min=0.1, max=200),
+                             metadata={"description": "可填报的最短服务时长（小时）"})
+    max_hours = fields.Float(load_default=8.0, validate=validate.Range(min=0.1, max=200),
+                             metadata={"description": "可填报的最长服务时长（小时）"})
 
 
 class MenuItemPatch(MenuItemInput):
@@ -87,6 +93,9 @@ class MenuItem(Schema):
     expected_minutes = fields.Integer()
     deadline_policy = fields.Dict()
     active = fields.Boolean()
+    default_hours = fields.Float(allow_none=True)
+    min_hours = fields.Float()
+    max_hours = fields.Float()
 
 
 class Policy(StrictSchema):
@@ -139,6 +148,12 @@ class Confirm(StrictSchema):
 
 class Transition(StrictSchema):
     reason = fields.String(**REASON)
+
+
+class Complete(Transition):
+    hours = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=0.1, max=200),
+                         metadata={"description": "实际服务时长（小时，不含路途），须在服务项目的上下限内；"
+                                                  "不填则按服务项目的默认时长，待组织方确认"})
 
 
 class ReasonRequired(StrictSchema):
@@ -243,6 +258,9 @@ class Request(Schema):
     rating = fields.Integer(allow_none=True)
     started_at = fields.DateTime(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+    stated_hours = fields.Float(allow_none=True, metadata={"description": "完成时填报的服务时长，待组织方确认"})
+    hours_source = fields.String(allow_none=True, metadata={"description": "stated 党员填报 | default 按默认时长"})
+    hours_bounds = fields.Dict(metadata={"description": "{default, min, max} 可填报的服务时长（小时）"})
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
     history = fields.List(fields.Nested(HistoryEntry))

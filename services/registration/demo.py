@@ -97,4 +97,5 @@ def seed(store, context: dict):
                                                             "leader_id": member_ids[0]})
     context.update(district_id=district.id, street_id=street.id,
                    community_ids=[c.id for c in communities],
-                   grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id)
+                   grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id,
+                   member_ids=member_ids)

@@ -87,6 +87,7 @@ class Member(Base):
     name: Mapped[str] = mapped_column(String(50))
     phone: Mapped[str] = mapped_column(String(20))
     id_number_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    id_number_masked: Mapped[str | None] = mapped_column(String(24))  # for certificates; never the number
     community_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     grid_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))
     building_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"))

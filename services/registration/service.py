@@ -201,6 +201,10 @@ class RegistrationService(ServiceBase):
     def on_request_confirmed(self, uow, event):
         card.on_request_confirmed(uow, event)
 
+    @consumes("records", "entry.confirmed")
+    def on_entry_confirmed(self, uow, event):
+        card.on_entry_confirmed(uow, event)
+
     @consumes("activities", "activity.attended")
     def on_activity_attended(self, uow, event):
         card.on_activity_attended(uow, event)

@@ -131,9 +131,25 @@ def credits_for_confirmed_request(event_id: str, data: dict, rules: dict | None 
     return [
         Credit(member_id=m, points=points, entry_key=f"request:{data['request_id']}:{m}",
                reason=f"完成服务“{data['title']}”，居民评价{data['rating']}星", kind="service",
-               rating=data.get("rating"), hours=float(data.get("hours") or 0.0))
+               rating=data.get("rating"))  # hours: only once confirmed (credit_for_confirmed_hours)
         for m in data["member_ids"]
     ]
+
+
+def credit_for_confirmed_hours(event_id: str, data: dict) -> Credit | None:
+    """Records confirmed (or corrected) an entry's hours: the ledger's hours follow, no points.
+
+    Activities' hours already came with their attendance credit; only a correction adds to them.
+    """
+    previous = data.get("previous_hours")
+    if data["source"] == "activity" and previous is None:
+        return None
+    delta = round(float(data["hours"]) - float(previous or 0.0), 2)
+    if not delta:
+        return None
+    return Credit(member_id=data["member_id"], points=0, entry_key=f"hours:{data['entry_id']}:{event_id}",
+                  reason=f"服务“{data['title']}”时长{'确认' if previous is None else '更正'}为{data['hours']:g}小时",
+                  kind="hours", hours=delta)
 
 
 def credits_for_wish(data: dict, rules: dict) -> list[Credit]:

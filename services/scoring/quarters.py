@@ -72,6 +72,8 @@ def close_quarter(store: Store, actor: dict, payload: dict) -> dict:
                 "work_unit_id": report.work_unit_id, "work_unit_name": names.get(report.work_unit_id, ""),
                 "period": period, "members": report.members, "total_points": report.total_points,
                 "report_url": f"/api/scoring/quarters/{period}/unit-reports/{report.work_unit_id}?format=xlsx"})
+        for award in _recognised(session, period):
+            uow.emit("member.recognised", award)
         _audit(session, actor, "quarter.close", f"period:{period}", totals)
         result = _period_view(session, row)
         uow.commit()
@@ -327,6 +329,22 @@ def public_notice(store: Store, actor: dict, period: str, community_id: int) -> 
     public = [{k: r[k] for k in ("rank", "member_id", "name", "points", "hours", "score", "stars")} for r in rows]
     return schemas.Notice().dump({"period": period, "community_id": community_id,
                                   "title": f"{period} 在职党员进社区服务积分及星级评定公示", "rows": public})
+
+
+RECOGNISED_PER_COMMUNITY = 10
+
+
+def _recognised(session, period: str) -> list[dict]:
+    """The recognition list as awards for the volunteer record: each community's best, starred members."""
+    rows = []
+    for (community_id,) in session.execute(select(Snapshot.community_id).where(
+            Snapshot.period == period, Snapshot.stars > 0).distinct()):
+        ranked = _ranked_members(session, period, [Snapshot.community_id == community_id, Snapshot.stars > 0],
+                                 RECOGNISED_PER_COMMUNITY, (Snapshot.score.desc(), Snapshot.points.desc()))
+        rows += [{"member_id": r["member_id"], "period": period, "community_id": community_id,
+                  "stars": r["stars"], "rank": r["rank"],
+                  "title": f"{period} 在职党员进社区服务{r['stars']}星（表彰第{r['rank']}名）"} for r in ranked]
+    return rows
 
 
 def recognition(store: Store, actor: dict, period: str, query: dict | None) -> dict:

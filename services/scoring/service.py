@@ -36,6 +36,10 @@ class ScoringService(ServiceBase):
     def on_activity_no_show(self, uow, event):
         usecases.credit_event(uow, event)
 
+    @consumes("records", "entry.confirmed")
+    def on_entry_confirmed(self, uow, event):
+        usecases.credit_event(uow, event)  # confirmed hours, no points
+
     @consumes("registration", "member.accepted")
     def on_member_accepted(self, uow, event):
         usecases.on_member_known(uow, event)

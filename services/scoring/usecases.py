@@ -196,6 +196,9 @@ def credits_of(event: dict, member_ids: list[int] | None = None) -> tuple[list[d
 
         def hook(credit, rules):
             return domain.penalty_for_no_show(data, rules)
+    elif kind == "entry.confirmed":
+        credit = domain.credit_for_confirmed_hours(event["event_id"], data)
+        credits, hook = ([credit] if credit else []), None
     else:
         raise Unprocessable(code="NOT_A_CREDIT_EVENT", message="该事件不产生积分")
     if member_ids is not None:
@@ -405,6 +408,9 @@ def assess(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
         session.flush()
         _audit(session, actor, "evaluation.set", f"member:{member_id}",
                {"period": period, "source": source, "score": data["score"]})
+        uow.emit("evaluation.recorded", {"member_id": member_id, "period": period, "source": source,
+                                         "score": float(data["score"]), "comment": data["comment"] or "",
+                                         "community_id": member.community_id})
         result = schemas.EvaluationView().dump(row)
         uow.commit()
     return result

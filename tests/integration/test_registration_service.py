@@ -253,7 +253,13 @@ def test_the_card_counts_services_from_events_and_survives_scoring_being_down(rp
         return got if got["services"]["count"] == 2 else None
 
     got = support.wait_for(card, message="both services on the card")
-    assert got["services"]["hours"] == 4.5 and got["services"]["requests"] == 1
+    # the request's stated 1.5 hours count only once the organiser confirms them (records)
+    assert got["services"]["hours"] == 3.0 and got["services"]["requests"] == 1
+    EventPublisher(rpc.amqp_uri, "records").publish(envelope("records", "entry.confirmed", {
+        "entry_id": 1, "member_id": member["user_id"], "source": "request", "ref_id": 7,
+        "community_id": staff["community_id"], "title": "法律咨询", "hours": 1.5}))
+    got = support.wait_for(lambda: (c := rpc.registration.get_card(member, member["user_id"]))
+                           ["services"]["hours"] == 4.5 and c, message="confirmed hours on the card")
     assert {p["place"] for p in got["services"]["places"]} == {"东风社区", "东风公园"}
     assert got["trainings"][0]["title"] == "社区调解培训"
     assert got["member"]["posts"][0]["name"] == "法律服务" and got["e_branch"] == "东风社区在职党员e支部"

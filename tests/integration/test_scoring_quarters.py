@@ -106,8 +106,11 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
 
     # the work units' reports went out through the outbox, and can be downloaded
     issued = [m.payload for m in support.get_messages(amqp_uri, "watch-scoring")]
-    kinds = sorted(p["event_type"] for p in issued)
+    kinds = sorted(p["event_type"] for p in issued if p["event_type"] in ("quarter.closed", "unit_report.issued"))
     assert kinds == ["quarter.closed", "unit_report.issued", "unit_report.issued"]
+    # the recognition list becomes awards on the volunteer record (#16)
+    recognised = {p["data"]["member_id"] for p in issued if p["event_type"] == "member.recognised"}
+    assert {9, 8} <= recognised
     report = next(p["data"] for p in issued if p["data"].get("work_unit_id") == 50)
     assert report == {"work_unit_id": 50, "work_unit_name": "区税务局", "period": period, "members": 3,
                       "total_points": 140, "report_url": report["report_url"]}

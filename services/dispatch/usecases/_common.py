@@ -75,7 +75,9 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
         for h in session.scalars(select(HistoryEntry).where(HistoryEntry.request_id.in_(ids))
                                  .order_by(HistoryEntry.id)):
             histories[h.request_id].append(h)
-    items = _menu_fields(session, {r.menu_item_id for r in requests})
+    menu = {i.id: i for i in session.scalars(select(MenuItem).where(
+        MenuItem.id.in_({r.menu_item_id for r in requests})))} if requests else {}
+    items = {item_id: item.fields for item_id, item in menu.items()}
     views = []
     for r in requests:
         mine = assignments[r.id]
@@ -96,7 +98,7 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
                     actor, r.state, resident_id=r.resident_id, my_status=my_status, open_to_all=r.open_to_all,
                     same_community=actor.get("community_id") == r.community_id),
                 "offered_to": _members(mine, "offered") + claimed, "claimed_by": claimed,
-                "work_unit_ids": list(r.work_unit_ids or [])}
+                "work_unit_ids": list(r.work_unit_ids or []), "hours_bounds": _hour_bounds(menu.get(r.menu_item_id))}
         if history:
             view["history"] = _history_rows(histories[r.id])
         views.append(view)
@@ -105,6 +107,12 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
 
 # built once (a hot path: every command answers with a view); schemas keep no per-call state
 _WITH_HISTORY, _WITHOUT_HISTORY = schemas.Request(many=True), schemas.Request(many=True, exclude=("history",))
+
+
+def _hour_bounds(item: MenuItem | None) -> dict:
+    if item is None:
+        return domain.hour_bounds(None, 0.5, 8.0, 60)
+    return domain.hour_bounds(item.default_hours, item.min_hours, item.max_hours, item.expected_minutes)
 
 
 def _view(session, request: Request, actor: dict) -> dict:

@@ -23,6 +23,7 @@ from services.dispatch.usecases._common import (
     _deadlines,
     _event_data,
     _get,
+    _hour_bounds,
     _move,
     _place,
     _policy,
@@ -285,27 +286,29 @@ def start(store: Store, actor: dict, request_id: int, idempotency_key=None) -> d
 
 
 def complete(store: Store, actor: dict, request_id: int, payload=None, idempotency_key=None) -> dict:
-    data = load(schemas.Transition(), payload or {})
+    """Done: the member states the hours actually served (no travel) within the item's bounds."""
+    data = load(schemas.Complete(), payload or {})
 
     def body(uow, actor, request):
         _check_can_serve(uow.session, actor, request)
+        bounds = _hour_bounds(uow.session.get(MenuItem, request.menu_item_id))
+        request.stated_hours, request.hours_source = domain.stated_hours(data["hours"], bounds)
         _move(uow.session, request, actor, "complete", data["reason"])
         request.completed_at = utcnow()
         _clear_timers(uow, request.id, "service_deadline", "service_reminder")
         d = _deadlines(uow.session, request)
         timers.schedule(uow, "confirm_deadline", request.id, domain.due(utcnow(), d["confirm_minutes"]))
         uow.emit("request.completed", {**_event_data(request, data["reason"]),
-                                       "member_ids": _claimed(uow.session, request.id)})
+                                       "member_ids": _claimed(uow.session, request.id),
+                                       "hours": request.stated_hours, "hours_source": request.hours_source,
+                                       "place": _service_place(request),
+                                       "completed_at": _aware(request.completed_at).isoformat()})
 
     return _command(store, actor, request_id, "complete", idempotency_key, body)
 
 
-def _hours(request: Request, item: MenuItem | None) -> float:
-    began = request.started_at
-    ended = request.completed_at
-    if began is not None and ended is not None:
-        return round(max(0.0, (_aware(ended) - _aware(began)).total_seconds() / 3600), 2)
-    return round((item.expected_minutes if item else 60) / 60, 2)
+def _service_place(request: Request) -> str:
+    return request.address or str((request.answers or {}).get("address") or "")
 
 
 def _confirm(uow, request: Request, actor: dict, rating: int, comment: str):
@@ -317,7 +320,7 @@ def _confirm(uow, request: Request, actor: dict, rating: int, comment: str):
     uow.emit("request.confirmed", {
         **_event_data(request, comment), "member_ids": _claimed(session, request.id), "rating": rating,
         "points": domain.points_for(item.points, rating), "category": item.category,
-        "hours": _hours(request, item), "place": request.address or str((request.answers or {}).get("address") or "")})
+        "hours": request.stated_hours or 0.0, "place": _service_place(request)})
 
 
 def confirm(store: Store, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:

@@ -31,6 +31,8 @@ def _item_values(data: dict) -> dict:
         values["fields"] = domain.validate_definitions(values.pop("field_definitions"))
     if "deadline_policy" in values:
         values["deadline_policy"] = {k: v for k, v in values["deadline_policy"].items() if v is not None}
+    if {"default_hours", "min_hours", "max_hours"} <= set(values):
+        domain.check_hour_bounds(values["default_hours"], values["min_hours"], values["max_hours"])
     return values
 
 
@@ -68,6 +70,7 @@ def update_menu_item(store: Store, registration, actor: dict, menu_item_id: int,
             item = uow.session.get(MenuItem, menu_item_id)
             for key, value in data.items():
                 setattr(item, key, value)
+            domain.check_hour_bounds(item.default_hours, item.min_hours, item.max_hours)
             uow.session.flush()
             return finish(uow, idem, schemas.MenuItem().dump(item))
 

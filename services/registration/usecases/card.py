@@ -29,9 +29,26 @@ def record_service(uow, source: str, ref_id: int, member_ids: list[int], *, comm
 
 
 def on_request_confirmed(uow, event: dict):
+    """The service counts on the card; its hours only once the organiser confirms them (records)."""
     data = event["data"]
     record_service(uow, "request", data["request_id"], data["member_ids"], community_id=data["community_id"],
-                   title=data["title"], place=data.get("place", ""), hours=data.get("hours", 0.0))
+                   title=data["title"], place=data.get("place", ""), hours=0.0)
+
+
+def on_entry_confirmed(uow, event: dict):
+    """Records confirmed or corrected an entry's hours: the card shows confirmed hours only."""
+    data = event["data"]
+    if data.get("ref_id") is None:
+        return  # an entry staff added by hand has no request or activity to show on the card
+    session = uow.session
+    row = session.scalar(select(ServiceRecord).where(ServiceRecord.source == data["source"],
+                                                     ServiceRecord.ref_id == data["ref_id"],
+                                                     ServiceRecord.member_id == data["member_id"]))
+    if row is None:
+        record_service(uow, data["source"], data["ref_id"], [data["member_id"]], community_id=data["community_id"],
+                       title=data["title"], place=data.get("place", ""), hours=data["hours"])
+    else:
+        row.hours = data["hours"]
 
 
 def on_activity_attended(uow, event: dict):

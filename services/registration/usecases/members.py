@@ -9,6 +9,7 @@ from common import config
 from common.actors import Actor
 from common.db import Store, retried_on_conflict, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -98,7 +99,8 @@ def _facts(session, member: Member) -> dict:
     return {"member_id": member.id, "name": member.name, "community_id": member.community_id,
             "street_id": user.street_id if user else None, "district_id": user.district_id if user else None,
             "grid_id": member.grid_id, "building_id": member.building_id, "work_unit_id": member.work_unit_id,
-            "e_branch_id": member.e_branch_id, "skills": list(member.skills or [])}
+            "e_branch_id": member.e_branch_id, "skills": list(member.skills or []),
+            "id_number_masked": member.id_number_masked}
 
 
 def member_facts_for_policy(session, member: Member) -> dict:
@@ -209,12 +211,14 @@ def _checked_details(session, data: dict) -> dict:
     else:
         unit = _work_unit_by_name(session, data["work_unit"], data["party_org"])
     return {"windows": windows, "post_ids": post_ids, "unit": unit, "skills": domain.normalise_skills(data["skills"]),
-            "id_hash": domain.hash_id_number(data["id_number"], id_hash_key())}
+            "id_hash": domain.hash_id_number(data["id_number"], id_hash_key()),
+            "id_masked": mask_id_number(data["id_number"])}
 
 
 def _fill(session, member: Member, data: dict, checked: dict):
     unit = checked["unit"]
     member.name, member.phone = data["name"], data["phone"]
+    member.id_number_masked = checked.get("id_masked", member.id_number_masked)
     member.community_id, member.grid_id, member.building_id = data["community_id"], data["grid_id"], data["building_id"]
     member.work_unit_id = unit.id if unit else None
     member.work_unit = unit.name if unit else None
@@ -244,7 +248,8 @@ def _new_member(session, data, checked, *, user: User | None, status: str, sourc
                     phone=data["phone"], active=True, created_at=utcnow())
         session.add(user)
         session.flush()
-    member = Member(id=user.id, id_number_hash=checked["id_hash"], status=status, source=source,
+    member = Member(id=user.id, id_number_hash=checked["id_hash"], id_number_masked=checked["id_masked"],
+                    status=status, source=source,
                     registered_at=utcnow(), community_id=data["community_id"])
     session.add(member)
     _fill(session, member, data, checked)

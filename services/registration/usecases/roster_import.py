@@ -7,6 +7,7 @@ from sqlalchemy import insert, select
 from common.actors import Actor, reaches
 from common.db import Store, exclusive, retried_on_conflict, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
 from services.registration.models import (
@@ -177,6 +178,7 @@ def _roster_row(tree: _Tree, raw: dict, default_community, forced_unit, key: byt
         return None, reasons
     return {
         "name": name[:50], "phone": phone, "id_hash": domain.hash_id_number(id_number, key),
+        "id_masked": mask_id_number(id_number),
         "community_id": community_id, "grid_id": grid_id, "building_id": building_id,
         "work_unit": (forced_unit or row["work_unit"].strip())[:100] or None,
         "party_org": row["party_org"].strip()[:100] or None, "profession": row["profession"].strip()[:50] or None,
@@ -353,6 +355,7 @@ def _create_imported(session, uow, actor, rows, now, year, tick):
             r["id"] = member_id
             members.append({
                 "id": member_id, "name": r["name"], "phone": r["phone"], "id_number_hash": r["id_hash"],
+                "id_number_masked": r["id_masked"],
                 "community_id": r["community_id"], "grid_id": r["grid_id"], "building_id": r["building_id"],
                 "work_unit": r["work_unit"], "work_unit_id": units.get(r["work_unit"]), "party_org": r["party_org"],
                 "profession": r["profession"], "skills": r["skills"] or [], "status": domain.ACCEPTED,
@@ -377,7 +380,8 @@ def _create_imported(session, uow, actor, rows, now, year, tick):
             "member_id": m["id"], "name": m["name"], "community_id": m["community_id"],
             "street_id": p.get("street_id"), "district_id": p.get("district_id"), "grid_id": m["grid_id"],
             "building_id": m["building_id"], "work_unit_id": m["work_unit_id"], "e_branch_id": None,
-            "skills": m["skills"]} for p, m in zip(places, members, strict=True)])
+            "skills": m["skills"], "id_number_masked": m["id_number_masked"]}
+            for p, m in zip(places, members, strict=True)])
         tick(len(chunk))
 
 
