@@ -134,7 +134,12 @@ def test_resident_orders_member_serves_and_resident_rates(phone, platform):
     check_screen(member, "member-claimed")
     member.get_by_role("button", name="开始服务").click()
     playwright_api.expect(member.get_by_text("服务中").first).to_be_visible()
+    # the member states the hours actually served, within the menu item's bounds
+    playwright_api.expect(member.get_by_text("实际服务时长")).to_be_visible()
+    stated = float(member.locator(".van-stepper__input").input_value())
+    check_screen(member, "member-complete-hours")
     member.get_by_role("button", name="服务完成").click()
+    playwright_api.expect(member.get_by_text(f"本次实际服务 {stated:g} 小时")).to_be_visible()
     member.get_by_role("button", name="确认完成").click()
     playwright_api.expect(member.get_by_text("已完成待确认").first).to_be_visible()
     check_screen(member, "member-completed")
@@ -151,7 +156,18 @@ def test_resident_orders_member_serves_and_resident_rates(phone, platform):
     resident.goto("#/r/requests")
     check_screen(resident, "resident-requests")
 
-    # hours and points reach the card once scoring and registration have taken the event
+    # the community confirms the stated hours (only confirmed hours count on the card)
+    staff = platform.login("staff1")
+
+    def stated_entry():
+        queue = staff.get("/api/records/queue").json()
+        return next((e for e in queue if e["source"] == "request" and e["ref_id"] == request_id), None)
+
+    entry = support.wait_for(stated_entry, timeout=20, interval=0.5, message="the stated hours in the queue")
+    assert entry["stated_hours"] == stated
+    assert staff.post(f"/api/records/entries/{entry['id']}/confirm", {}).status_code == 200
+
+    # hours and points reach the card once scoring and registration have taken the events
     def card_counts():
         member.goto("#/m/card")
         member.wait_for_load_state("networkidle")
@@ -159,7 +175,7 @@ def test_resident_orders_member_serves_and_resident_rates(phone, platform):
         return numbers if numbers and float(numbers[1]) > 0 and numbers[2] not in ("—", "0") else None
 
     numbers = support.wait_for(card_counts, timeout=20, interval=1, message="hours and points on the card")
-    assert float(numbers[1]) > 0 and int(numbers[2]) > 0
+    assert float(numbers[1]) >= stated and int(numbers[2]) > 0
     check_screen(member, "member-card")
 
 
