@@ -1,13 +1,18 @@
 """The resident and member H5 in a phone-sized Chromium (375×667, zh-CN, Asia/Shanghai) on the
 real platform: a resident orders from the menu and later rates the service; a member sees the
 new offer arrive without a reload, reads the resident's words and address, claims, starts,
-completes and finds hours and points on the card; a pending member sees only the notice; a
-check-in by the on-site code. Every screen is checked with axe-core (no critical or serious
-violation), for horizontal scrolling and for tap targets, and written as a screenshot artefact
-(``var/artefacts/h5/`` unless BAODAO_ARTEFACTS says otherwise)."""
+completes with the hours served and finds hours and points on the card; a pending member sees
+only the notice; a check-in by the on-site code. Every screen is checked with axe-core (no
+critical or serious violation), for sideways scrolling and for tap targets under 44 px, and
+written as a screenshot artefact (``var/artefacts/h5/`` unless BAODAO_ARTEFACTS says otherwise).
+
+Each scenario runs in a fresh interpreter (tests/browser_process.py): Playwright's sync API
+hangs under the suite's eventlet monkey-patching.
+"""
 
 import os
 import re
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,260 +22,323 @@ import requests
 
 from common.config import ROOT
 from services.registration.domain import id_number_check_char
-from tests import support
-
-playwright_api = pytest.importorskip("playwright.sync_api")
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+from tests.browser_process import run_in_browser_process
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 ARTEFACTS = Path(os.environ.get("BAODAO_ARTEFACTS", ROOT / "var" / "artefacts")) / "h5"
 PHONE = "13987654321"
-AXE = axe_module.Axe()
+# where the H5 is served; by default the platform's gateway (a Vite dev server, while developing)
+H5_ORIGIN = os.environ.get("BAODAO_H5_ORIGIN", "")
 
 
 @pytest.fixture(scope="module")
-def browser(database):
+def base(database, platform):
     if database != "sqlite":
         pytest.skip("browser tests run on SQLite only")
+    pytest.importorskip("playwright.sync_api")
+    pytest.importorskip("axe_playwright_python.sync_playwright")
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+    return platform.base_url
 
 
-@pytest.fixture
-def phone(browser, platform):
-    """A new phone: a fresh context of its own (cookies, storage) for each person in a test."""
-    contexts = []
+def test_resident_orders_member_serves_and_resident_rates(base):
+    run_in_browser_process(order_serve_rate, base)
 
-    def open_phone():
-        context = browser.new_context(viewport={"width": 375, "height": 667}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True, locale="zh-CN",
-                                      timezone_id="Asia/Shanghai", base_url=platform.url("/h5/"))
+
+def test_resident_and_member_screens(base):
+    run_in_browser_process(other_screens, base)
+
+
+def test_pending_member_sees_the_notice_and_cannot_claim(base):
+    run_in_browser_process(pending_member, base)
+
+
+def test_member_checks_in_by_the_on_site_code(base):
+    run_in_browser_process(check_in_by_code, base)
+
+
+# ---- in the browser process ---------------------------------------------------------------
+
+class Api:
+    """A person signed in over HTTP, as the scenarios' own check of what the API holds."""
+
+    def __init__(self, base: str, username: str, password: str = "demo1234"):
+        self.base = base
+        resp = requests.post(f"{base}/api/auth/login", json={"username": username, "password": password},
+                             timeout=15)
+        assert resp.status_code == 200, resp.text
+        self.user = resp.json()["user"]
+        self.headers = {"Authorization": f"Bearer {resp.json()['token']}"}
+
+    def get(self, path, **kw):
+        return requests.get(self.base + path, headers=self.headers, timeout=15, **kw)
+
+    def post(self, path, body=None):
+        return requests.post(self.base + path, json=body or {}, headers=self.headers, timeout=15)
+
+
+def wait_for(predicate, timeout: float, message: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+class Phone:
+    """Chromium with one fresh phone-sized context per person."""
+
+    def __init__(self, base: str):
+        from axe_playwright_python.sync_playwright import Axe
+        from playwright.sync_api import sync_playwright
+
+        self.base = base
+        self.axe = Axe()
+        self.manager = sync_playwright().start()
+        self.browser = self.manager.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+    def open(self):
+        context = self.browser.new_context(viewport={"width": 375, "height": 667}, device_scale_factor=2,
+                                           is_mobile=True, has_touch=True, locale="zh-CN",
+                                           timezone_id="Asia/Shanghai", base_url=f"{H5_ORIGIN or self.base}/h5/")
         context.set_default_timeout(10_000)
-        contexts.append(context)
         return context.new_page()
 
-    yield open_phone
-    for context in contexts:
-        context.close()
+    def close(self):
+        self.browser.close()
+        self.manager.stop()
+
+    def check(self, page, name: str):
+        """Screenshot, axe (0 critical/serious), no sideways scroll, tap targets ≥ 44 px."""
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+        violations = self.axe.run(page).response["violations"]
+        bad = [v for v in violations if v.get("impact") in ("critical", "serious")]
+        assert not bad, f"{name}: " + "; ".join(f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in bad)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{name}: the page scrolls sideways ({width}px)"
+        small = page.evaluate("""() => [...document.querySelectorAll(
+              'button, a[href], [role=button], .van-tabbar-item')]
+            .filter(e => { const r = e.getBoundingClientRect();
+                           return r.width > 0 && r.height > 0 && (r.height < 44 || r.width < 44); })
+            .map(e => (e.innerText || e.getAttribute('aria-label') || e.className).trim().slice(0, 30))""")
+        assert not small, f"{name}: tap targets under 44 px: {small}"
 
 
-def check_screen(page, name: str):
-    """Screenshot, axe (0 critical/serious), no horizontal scroll, tap targets ≥ 44 px."""
-    page.wait_for_load_state("networkidle")
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
-    results = AXE.run(page)
-    bad = [v for v in results.response["violations"] if v.get("impact") in ("critical", "serious")]
-    assert not bad, f"{name}: " + "; ".join(f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in bad)
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 375, f"{name}: the page scrolls sideways ({width}px)"
-    small = page.evaluate("""() => [...document.querySelectorAll('button, a[href], [role=button], .van-tabbar-item')]
-        .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0
-                       && getComputedStyle(e).visibility !== 'hidden' && (r.height < 44 || r.width < 44); })
-        .map(e => (e.innerText || e.getAttribute('aria-label') || e.className).trim().slice(0, 30))""")
-    assert not small, f"{name}: tap targets under 44 px: {small}"
-
-
-def login(page, username: str, name: str | None = None):
+def login(phone: Phone, page, username: str, screen: str | None = None):
     page.goto("#/login")
     page.get_by_label("账号").fill(username)
     page.get_by_label("密码").fill("demo1234")
-    if name:
-        check_screen(page, name)
+    if screen:
+        phone.check(page, screen)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"#/(r|m)/"))
 
 
-def test_resident_orders_member_serves_and_resident_rates(phone, platform):
-    member = phone()
-    login(member, "13800000003")  # 王强, 维修: the menu's 家电维修 is offered to him
-    member.wait_for_url(re.compile(r"#/m/work"))
-    check_screen(member, "member-work-before")
+def order_serve_rate(base: str):
+    from playwright.sync_api import expect
 
-    resident = phone()
-    login(resident, "resident1", "login")
-    check_screen(resident, "resident-menu")
-    resident.get_by_role("link", name=re.compile("家电维修")).click()
-    resident.get_by_role("button", name="提交点单").click()
-    # the API's own message, beside the field it concerns
-    field = resident.locator("#f-appliance").locator("xpath=ancestor::div[contains(@class,'van-field')]")
-    playwright_api.expect(field).to_contain_text("“需要维修的电器”为必填项")
-    resident.get_by_label("需要维修的电器").fill("洗衣机")
-    resident.get_by_label("需求描述").fill("洗衣机不脱水")
-    resident.get_by_label("服务地址").fill("3栋502")
-    resident.get_by_label("联系电话").fill("电话")
-    resident.get_by_role("button", name="提交点单").click()
-    playwright_api.expect(resident.get_by_text("电话号码格式不对")).to_be_visible()
-    check_screen(resident, "resident-order-errors")
-    resident.get_by_label("联系电话").fill(PHONE)
-    resident.get_by_label("希望时间").click()
-    resident.get_by_role("button", name="下一步").click()
-    resident.get_by_role("button", name="确定").click()
-    playwright_api.expect(resident.get_by_label("希望时间")).to_have_value(re.compile(r"\d{4}-\d\d-\d\d 09:00"))
-    resident.get_by_role("button", name="提交点单").click()
-    resident.wait_for_url(re.compile(r"#/r/requests/\d+"))
-    request_id = int(resident.url.rsplit("/", 1)[1])
-    playwright_api.expect(resident.get_by_text("洗衣机不脱水")).to_be_visible()
-    check_screen(resident, "resident-request-submitted")
+    phone = Phone(base)
+    try:
+        member = phone.open()
+        login(phone, member, "13800000003")  # 王强, 维修: the menu's 家电维修 is offered to him
+        member.wait_for_url(re.compile(r"#/m/work"))
+        phone.check(member, "member-work-before")
 
-    # the offer reaches the member's open page within 5 s, without a reload
-    offer = member.locator(f"a[href$='#/m/requests/{request_id}']")
-    playwright_api.expect(offer).to_be_visible(timeout=5_000)
-    check_screen(member, "member-work-offer")
-    offer.click()
-    playwright_api.expect(member.get_by_text("洗衣机不脱水")).to_be_visible()
-    playwright_api.expect(member.get_by_text("3栋502")).to_be_visible()
-    playwright_api.expect(member.get_by_text("139****4321")).to_be_visible()
-    check_screen(member, "member-offer-detail")
-    member.get_by_role("button", name="接单", exact=True).click()
-    call = member.locator(f"a[href='tel:{PHONE}']")
-    playwright_api.expect(call).to_be_visible()
-    check_screen(member, "member-claimed")
-    member.get_by_role("button", name="开始服务").click()
-    playwright_api.expect(member.get_by_text("服务中").first).to_be_visible()
-    # the member states the hours actually served, within the menu item's bounds
-    playwright_api.expect(member.get_by_text("实际服务时长")).to_be_visible()
-    stated = float(member.locator(".van-stepper__input").input_value())
-    check_screen(member, "member-complete-hours")
-    member.get_by_role("button", name="服务完成").click()
-    playwright_api.expect(member.get_by_text(f"本次实际服务 {stated:g} 小时")).to_be_visible()
-    member.get_by_role("button", name="确认完成").click()
-    playwright_api.expect(member.get_by_text("已完成待确认").first).to_be_visible()
-    check_screen(member, "member-completed")
+        resident = phone.open()
+        login(phone, resident, "resident1", "login")
+        phone.check(resident, "resident-menu")
+        resident.get_by_role("button", name=re.compile("家电维修")).click()
+        resident.get_by_role("button", name="提交点单").click()
+        # the API's own message, beside the field it concerns
+        field = resident.locator(".van-field", has=resident.locator("#f-appliance"))
+        expect(field).to_contain_text("“需要维修的电器”为必填项")
+        resident.get_by_label("需要维修的电器").fill("洗衣机")
+        resident.get_by_label("需求描述").fill("洗衣机不脱水")
+        resident.get_by_label("服务地址").fill("3栋502")
+        resident.get_by_label("联系电话").fill("电话")
+        resident.get_by_role("button", name="提交点单").click()
+        expect(resident.get_by_text("电话号码格式不对")).to_be_visible()
+        phone.check(resident, "resident-order-errors")
+        resident.get_by_label("联系电话").fill(PHONE)
+        resident.get_by_label("希望时间：日期").fill("2026-12-20")
+        resident.get_by_label("希望时间：时间").fill("09:30")
+        resident.get_by_role("button", name="提交点单").click()
+        resident.wait_for_url(re.compile(r"#/r/requests/\d+"))
+        request_id = int(resident.url.rsplit("/", 1)[1])
+        expect(resident.get_by_text("洗衣机不脱水")).to_be_visible()
+        phone.check(resident, "resident-request-submitted")
 
-    resident.reload()
-    playwright_api.expect(resident.get_by_text("服务已完成，请评价")).to_be_visible()
-    resident.locator(".van-rate__item").nth(3).click()  # 4 stars
-    resident.get_by_label("评价").fill("王师傅很细心，洗衣机修好了")
-    check_screen(resident, "resident-rate")
-    resident.get_by_role("button", name="确认完成并评价").click()
-    playwright_api.expect(resident.get_by_text("已办结").first).to_be_visible()
-    playwright_api.expect(resident.get_by_text("4 星")).to_be_visible()
-    check_screen(resident, "resident-request-closed")
-    resident.goto("#/r/requests")
-    check_screen(resident, "resident-requests")
+        # the offer reaches the member's open page within 5 s, without a reload
+        offer = member.locator(f"a[href$='#/m/requests/{request_id}']")
+        expect(offer).to_be_visible(timeout=5_000)
+        phone.check(member, "member-work-offer")
+        offer.click()
+        member.wait_for_url(re.compile(rf"#/m/requests/{request_id}$"))
+        expect(member.get_by_text("洗衣机不脱水")).to_be_visible()
+        expect(member.get_by_text("3栋502")).to_be_visible()
+        expect(member.get_by_text("139****4321")).to_be_visible()
+        phone.check(member, "member-offer-detail")
+        member.get_by_role("button", name="接单", exact=True).click()
+        expect(member.locator(f"a[href='tel:{PHONE}']")).to_be_visible()
+        phone.check(member, "member-claimed")
+        member.get_by_role("button", name="开始服务").click()
+        expect(member.get_by_text("服务中").first).to_be_visible()
+        # the member states the hours actually served, within the menu item's bounds
+        expect(member.get_by_text("实际服务时长")).to_be_visible()
+        stated = float(member.locator(".van-stepper__input").input_value())
+        phone.check(member, "member-complete-hours")
+        member.get_by_role("button", name="服务完成").click()
+        expect(member.get_by_text(f"本次实际服务 {stated:g} 小时")).to_be_visible()
+        member.get_by_role("button", name="确认完成").click()
+        expect(member.get_by_text("已完成待确认").first).to_be_visible()
+        phone.check(member, "member-completed")
 
-    # the community confirms the stated hours (only confirmed hours count on the card)
-    staff = platform.login("staff1")
+        # the resident's open page learns of it too, without a reload
+        expect(resident.get_by_text("服务已完成，请评价")).to_be_visible(timeout=8_000)
+        resident.get_by_role("radio", name="4星").click()
+        resident.get_by_role("textbox", name="评价").fill("王师傅很细心，洗衣机修好了")
+        phone.check(resident, "resident-rate")
+        resident.get_by_role("button", name="确认完成并评价").click()
+        expect(resident.get_by_text("已办结").first).to_be_visible()
+        expect(resident.get_by_text("4 星")).to_be_visible()
+        phone.check(resident, "resident-request-closed")
+        resident.goto("#/r/requests")
+        expect(resident.get_by_text("洗衣机不脱水").first).to_be_visible()
+        phone.check(resident, "resident-requests")
 
-    def stated_entry():
-        queue = staff.get("/api/records/queue").json()
-        return next((e for e in queue if e["source"] == "request" and e["ref_id"] == request_id), None)
+        # the community confirms the stated hours: only confirmed hours count on the card
+        staff = Api(base, "staff1")
 
-    entry = support.wait_for(stated_entry, timeout=20, interval=0.5, message="the stated hours in the queue")
-    assert entry["stated_hours"] == stated
-    assert staff.post(f"/api/records/entries/{entry['id']}/confirm", {}).status_code == 200
+        def stated_entry():
+            queue = staff.get("/api/records/queue").json()
+            return next((e for e in queue if e["source"] == "request" and e["ref_id"] == request_id), None)
 
-    # hours and points reach the card once scoring and registration have taken the events
-    def card_counts():
-        member.goto("#/m/card")
-        member.wait_for_load_state("networkidle")
-        numbers = member.locator(".numbers strong").all_inner_texts()
-        return numbers if numbers and float(numbers[1]) > 0 and numbers[2] not in ("—", "0") else None
+        entry = wait_for(stated_entry, 20, "the stated hours in the confirmation queue")
+        assert entry["stated_hours"] == stated
+        assert staff.post(f"/api/records/entries/{entry['id']}/confirm").status_code == 200
 
-    numbers = support.wait_for(card_counts, timeout=20, interval=1, message="hours and points on the card")
-    assert float(numbers[1]) >= stated and int(numbers[2]) > 0
-    check_screen(member, "member-card")
+        def card_numbers():
+            member.goto("#/m/card")
+            member.wait_for_load_state("networkidle")
+            numbers = member.locator(".numbers strong").all_inner_texts()
+            return numbers if numbers and float(numbers[1]) >= stated and numbers[2] not in ("—", "0") else None
 
-
-def test_resident_screens(phone):
-    page = phone()
-    login(page, "resident1")
-    for path, name, expected in (("#/r/wishes", "resident-wishes", "发布心愿"),
-                                 ("#/r/opinions", "resident-opinions", "我提的意见"),
-                                 ("#/activities", "resident-activities", "可报名"),
-                                 ("#/inbox", "resident-inbox", "未读"),
-                                 ("#/r/me", "resident-me", "微心愿")):
-        page.goto(path)
-        playwright_api.expect(page.get_by_text(expected).first).to_be_visible()
-        check_screen(page, name)
-    page.goto("#/r/wishes")
-    title = f"想要一副老花镜{uuid.uuid4().hex[:4]}"
-    page.get_by_label("我的心愿").fill(title)
-    page.get_by_role("button", name="发布心愿").click()
-    playwright_api.expect(page.get_by_text(title)).to_be_visible()
-    page.goto("#/r/opinions")
-    page.get_by_label("标题").fill("楼道灯坏了")
-    page.get_by_label("内容").fill("5栋二楼楼道灯不亮，晚上看不见")
-    page.get_by_role("button", name="提交").click()
-    playwright_api.expect(page.get_by_text("楼道灯坏了").first).to_be_visible()
+        numbers = wait_for(card_numbers, 30, "hours and points on the card")
+        assert int(numbers[2]) > 0
+        phone.check(member, "member-card")
+    finally:
+        phone.close()
 
 
-def test_member_screens(phone):
-    page = phone()
-    login(page, "13800000001")
-    for path, name, expected in (("#/m/claim", "member-claim", "社区需求"),
-                                 ("#/m/points", "member-points", "累计积分"),
-                                 ("#/m/profile", "member-profile", "服务岗位"),
-                                 ("#/m/transfer", "member-transfer", "提交转移"),
-                                 ("#/m/me", "member-me", "电子义工证"),
-                                 ("#/inbox", "member-inbox", "未读")):
-        page.goto(path)
-        playwright_api.expect(page.get_by_text(expected).first).to_be_visible()
-        check_screen(page, name)
-    page.goto("#/m/claim")
-    page.get_by_role("tab", name=re.compile("微心愿")).click()
-    check_screen(page, "member-claim-wishes")
+def other_screens(base: str):
+    from playwright.sync_api import expect
+
+    phone = Phone(base)
+    try:
+        page = phone.open()
+        login(phone, page, "resident1")
+        for path, name, expected in (("#/r/wishes", "resident-wishes", "发布心愿"),
+                                     ("#/r/opinions", "resident-opinions", "我提的意见"),
+                                     ("#/activities", "resident-activities", "可报名"),
+                                     ("#/inbox", "resident-inbox", "未读"),
+                                     ("#/r/me", "resident-me", "微心愿")):
+            page.goto(path)
+            expect(page.get_by_text(expected).first).to_be_visible()
+            phone.check(page, name)
+        page.goto("#/r/wishes")
+        title = f"想要一副老花镜{uuid.uuid4().hex[:4]}"
+        page.get_by_label("我的心愿").fill(title)
+        page.get_by_role("button", name="发布心愿").click()
+        expect(page.get_by_text(title)).to_be_visible()
+        page.goto("#/r/opinions")
+        page.get_by_label("标题").fill("楼道灯坏了")
+        page.get_by_label("内容").fill("5栋二楼楼道灯不亮，晚上看不见")
+        page.get_by_role("button", name="提交", exact=True).click()
+        expect(page.get_by_text("楼道灯坏了").first).to_be_visible()
+
+        page = phone.open()
+        login(phone, page, "13800000001")
+        for path, name, expected in (("#/m/claim", "member-claim", "社区需求"),
+                                     ("#/m/points", "member-points", "累计积分"),
+                                     ("#/m/profile", "member-profile", "服务岗位"),
+                                     ("#/m/transfer", "member-transfer", "提交转移"),
+                                     ("#/m/me", "member-me", "电子义工证"),
+                                     ("#/inbox", "member-inbox", "未读")):
+            page.goto(path)
+            expect(page.get_by_text(expected).first).to_be_visible()
+            phone.check(page, name)
+        page.goto("#/m/claim")
+        page.get_by_role("tab", name=re.compile("微心愿")).click()
+        expect(page.get_by_text("想要一副老花镜").first).to_be_visible()
+        phone.check(page, "member-claim-wishes")
+    finally:
+        phone.close()
 
 
-def test_pending_member_sees_the_notice_and_cannot_claim(phone, platform):
+def pending_member(base: str):
+    from playwright.sync_api import expect
+
     username = f"139{uuid.uuid4().int % 10**8:08d}"
     first17 = f"4406041990{uuid.uuid4().int % 10**7:07d}"
-    # 跃进社区, not 东风: other tests count 东风's review queue
-    community = platform.login("staff2").user["community_id"]
-    resp = requests.post(platform.url("/api/registrations/signup"), timeout=15, json={
+    community = Api(base, "staff2").user["community_id"]  # 跃进社区: other tests count 东风's review queue
+    resp = requests.post(f"{base}/api/registrations/signup", timeout=15, json={
         "name": "赵新", "phone": username, "id_number": first17 + id_number_check_char(first17),
         "community_id": community, "password": "demo1234", "skills": ["维修"]})
     assert resp.status_code == 201, resp.text
-    page = phone()
-    login(page, username)
-    page.wait_for_url(re.compile(r"#/m/status"))
-    playwright_api.expect(page.get_by_text("报到待审核")).to_be_visible()
-    playwright_api.expect(page.get_by_text("社区正在审核")).to_be_visible()
-    assert page.get_by_role("link", name="接单").count() == 0
-    check_screen(page, "member-pending")
-    page.goto("#/m/work")
-    page.wait_for_url(re.compile(r"#/m/status"))
-    # and the API agrees: the open needs list cannot be claimed
-    token = requests.post(platform.url("/api/auth/login"), json={"username": username, "password": "demo1234"},
-                          timeout=15).json()["token"]
-    auth = {"Authorization": f"Bearer {token}"}
-    resp = requests.get(platform.url("/api/requests/open"), timeout=15, headers=auth)
-    assert resp.status_code == 403, resp.text
-    resp = requests.post(platform.url("/api/requests/1/claim"), timeout=15, headers=auth)
-    assert resp.status_code in (403, 404), resp.text
+    phone = Phone(base)
+    try:
+        page = phone.open()
+        login(phone, page, username)
+        page.wait_for_url(re.compile(r"#/m/status"))
+        expect(page.get_by_text("报到待审核")).to_be_visible()
+        expect(page.get_by_text("社区正在审核")).to_be_visible()
+        assert page.get_by_text("接单", exact=True).count() == 0
+        phone.check(page, "member-pending")
+        page.goto("#/m/work")
+        page.wait_for_url(re.compile(r"#/m/status"))
+    finally:
+        phone.close()
+    # and the API agrees: a pending member has nothing to claim
+    pending = Api(base, username)
+    assert pending.get("/api/requests/open").status_code == 403
+    assert pending.post("/api/requests/1/claim").status_code in (403, 404)
 
 
-def test_member_checks_in_by_the_on_site_code(phone, platform):
-    staff = platform.login("staff1")
+def check_in_by_code(base: str):
+    from playwright.sync_api import expect
+
+    staff = Api(base, "staff1")
     now = datetime.now(UTC)
     resp = staff.post("/api/activities", {
         "title": f"社区义诊{uuid.uuid4().hex[:4]}", "place": "东风社区服务中心", "places": 10,
         "starts_at": (now + timedelta(minutes=10)).isoformat(), "ends_at": (now + timedelta(hours=2)).isoformat()})
     assert resp.status_code == 201, resp.text
     activity = resp.json()
+    phone = Phone(base)
     try:
-        page = phone()
-        login(page, "13800000004")
+        page = phone.open()
+        login(phone, page, "13800000004")
         page.goto("#/activities")
         page.get_by_role("link", name=re.compile(activity["title"])).click()
-        check_screen(page, "activity-detail")
+        phone.check(page, "activity-detail")
         page.get_by_role("button", name="报名参加").click()
-        playwright_api.expect(page.get_by_text("我的报名：已报名")).to_be_visible()
+        expect(page.get_by_text("我的报名：已报名")).to_be_visible()
         page.get_by_label("签到", exact=True).fill("12345")
         page.get_by_role("button", name="签到", exact=True).click()
-        playwright_api.expect(page.get_by_text("签到码为6位数字")).to_be_visible()
-        check_screen(page, "activity-check-in")
+        expect(page.get_by_text("签到码为6位数字")).to_be_visible()
+        phone.check(page, "activity-check-in")
         code = staff.get(f"/api/activities/{activity['id']}/code").json()["code"]
         page.get_by_label("签到", exact=True).fill(code)
         page.get_by_role("button", name="签到", exact=True).click()
-        playwright_api.expect(page.get_by_text(re.compile("签到："))).to_be_visible()
-        check_screen(page, "activity-checked-in")
+        expect(page.get_by_text(re.compile("签到："))).to_be_visible()
+        phone.check(page, "activity-checked-in")
     finally:
+        phone.close()
         staff.post(f"/api/activities/{activity['id']}/cancel", {"reason": "测试结束"})
