@@ -30,10 +30,18 @@ TABLE = {
     # ---- sign-in and system pages
     "auth.login": PUBLIC,
     "auth.me": {**SELF, A: OWN},
+    "auth.open_session": PUBLIC,  # the browser's sign-in: the token in an HttpOnly cookie
+    "auth.close_session": PUBLIC,
     "system.health": PUBLIC,
     "system.openapi_document": PUBLIC,
     "system.console": PUBLIC,
+    "system.h5": PUBLIC,
     "system.docs": PUBLIC,
+    "system.docs_asset": PUBLIC,
+    "system.asyncapi_page": PUBLIC,
+    "system.asyncapi_document": PUBLIC,
+    "system.favicon": PUBLIC,
+    "system.metrics": PUBLIC,  # keep /metrics off the public ingress (docs/operations.md)
 
     # ---- personal data (not an HTTP operation: who sees a phone in full)
     "personal.full_phone": {R: OWN, M: (OWN, ASSIGNED), G: (OWN, ASSIGNED), C: COMMUNITY, A: OWN},

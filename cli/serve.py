@@ -9,16 +9,17 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # before anything else imports socket or threading
 
 import importlib  # noqa: E402
-import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 
-from common.config import SERVICES, nameko_config  # noqa: E402
+from common import logs, metrics  # noqa: E402
+from common.config import SERVICES, database_url, nameko_config  # noqa: E402
 
 PROCESSES = (*SERVICES, "gateway")
+ORPHAN_GRACE_SECONDS = 8.0
 
 
 def load_service(name: str):
@@ -43,6 +44,18 @@ def tie_to_launcher():
         sys.exit(1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    # a graceful stop can hang (a broker gone, its consumers reconnecting forever); with no
+    # launcher left to SIGKILL us, a real OS thread (not a green one) ends us after the grace
+    real_threading = eventlet.patcher.original("threading")
+    real_threading.Thread(target=_exit_when_orphaned, args=(int(launcher),), daemon=True).start()
+
+
+def _exit_when_orphaned(launcher: int):
+    sleep = eventlet.patcher.original("time").sleep
+    while os.getppid() == launcher:
+        sleep(0.5)
+    sleep(ORPHAN_GRACE_SECONDS)  # meanwhile PR_SET_PDEATHSIG's SIGTERM stops us gracefully
+    os._exit(1)
 
 
 def main(argv=None):
@@ -50,10 +63,21 @@ def main(argv=None):
     if len(args) != 1 or args[0] not in PROCESSES:
         print(f"用法: python -m cli.serve <{'|'.join(PROCESSES)}>", file=sys.stderr)
         return 2
+    name = args[0]
     tie_to_launcher()
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format=f"%(asctime)s {args[0]} %(levelname)s %(name)s: %(message)s")
-    run([load_service(args[0])], nameko_config())
+    instance = os.environ.get("BAODAO_INSTANCE", "1")
+    logs.configure(name if instance == "1" else f"{name}.{instance}")
+    config = nameko_config()
+    if name == "gateway":
+        metrics.register_dead_letter_queue(config["AMQP_URI"])
+        health = metrics.broker_health(config["AMQP_URI"])
+    else:
+        url = config.get("DATABASE_URL") or database_url(name)
+        metrics.register_store(name, url)
+        health = metrics.database_health(url)
+    if os.environ.get("METRICS_PORT"):  # /metrics and a probe's /health on a port of this process's own
+        metrics.serve(int(os.environ["METRICS_PORT"]), os.environ.get("METRICS_HOST", "127.0.0.1"), health)
+    run([load_service(name)], config)
     return 0
 
 

@@ -34,12 +34,15 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from common import config, contracts
 from common.errors import Conflict
+from common.logs import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +172,13 @@ def make_engine(url: str):
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
+def upsert(session_or_conn, table):
+    """``insert(table)`` of the connection's dialect, with ``on_conflict_do_nothing/do_update``
+    (SQLite and PostgreSQL have the same ON CONFLICT clause)."""
+    bind = session_or_conn.get_bind() if hasattr(session_or_conn, "get_bind") else session_or_conn
+    return (pg_insert if bind.dialect.name == "postgresql" else sqlite_insert)(table)
+
+
 def envelope(source: str, event_type: str, data: dict, event_id: str | None = None) -> dict:
     """The one shape of every event on the wire (see ``common/contracts.py``)."""
     return {
@@ -178,6 +188,7 @@ def envelope(source: str, event_type: str, data: dict, event_id: str | None = No
         "source": source,
         "occurred_at": utcnow().isoformat(),
         "data": data,
+        **({"request_id": request_id} if (request_id := current_request_id()) else {}),  # follow a request
     }
 
 
@@ -236,19 +247,14 @@ class UnitOfWork:
     def claim_message(self, message_id: str, handler: str) -> bool:
         """Record that ``handler`` is consuming ``message_id``; False if it already did.
 
-        A concurrent duplicate blocks on the unique key and fails at flush or commit, which
-        callers treat as "already handled".
+        One statement (INSERT … ON CONFLICT DO NOTHING on the unique key), not a look-up and an
+        insert: every consumed event passes here. A concurrent duplicate waits for the first
+        copy's transaction and then inserts nothing (PostgreSQL), or runs after it (SQLite).
         """
-        inbox = self._store.inbox
-        seen = self.session.execute(
-            select(inbox.c.id).where(inbox.c.message_id == message_id, inbox.c.handler == handler)
-        ).first()
-        if seen:
-            return False
-        self.session.execute(
-            insert(inbox).values(message_id=message_id, handler=handler, processed_at=utcnow())
-        )
-        return True
+        stmt = upsert(self.session, self._store.inbox).values(
+            message_id=message_id, handler=handler, processed_at=utcnow())
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["message_id", "handler"])).rowcount == 1
 
     def commit(self):
         self.session.commit()
@@ -311,10 +317,13 @@ class Store:
 
         Rows are locked with SKIP LOCKED on PostgreSQL so several instances share the work;
         a rare double publish is harmless because every consumer deduplicates on event_id.
+        Everything is published first and marked in one UPDATE at the end: on SQLite the read
+        takes no lock, so the write lock is never held while waiting on the broker (it would
+        stall every other writer of the process, eventlet or not).
         """
         self.flush_published()
         cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-        sent = 0
+        sent: list[int] = []
         with self.sessionmaker() as session:
             query = (
                 select(self.outbox.c.id, self.outbox.c.payload)
@@ -325,16 +334,16 @@ class Store:
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = session.execute(query).all()
-            for row in rows:
-                self.publisher.publish(json.loads(row.payload))
-                session.execute(
-                    update(self.outbox)
-                    .where(self.outbox.c.id == row.id)
-                    .values(published_at=utcnow())
-                )
-                sent += 1
-            session.commit()
-        return sent
+            try:
+                for row in rows:
+                    self.publisher.publish(json.loads(row.payload))
+                    sent.append(row.id)
+            finally:  # what went out is marked, even if the broker failed half way
+                if sent:
+                    session.execute(update(self.outbox).where(self.outbox.c.id.in_(sent))
+                                    .values(published_at=utcnow()))
+                session.commit()
+        return len(sent)
 
     def dispose(self):
         try:
@@ -372,4 +381,4 @@ class Database(DependencyProvider):
 
 
 __all__ = ["Database", "IntegrityError", "StaleDataError", "Store", "UnitOfWork", "envelope", "new_metadata",
-           "exclusive", "retried_on_conflict", "retry_on_conflict", "utcnow", "version_id"]
+           "exclusive", "retried_on_conflict", "retry_on_conflict", "upsert", "utcnow", "version_id"]

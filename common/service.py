@@ -19,6 +19,8 @@ from sqlalchemy.exc import DataError
 from sqlalchemy.orm.exc import StaleDataError
 
 from common.errors import AppError, Conflict, ValidationFailed
+from common.logs import RequestContext
+from common.metrics import outbox_lag
 from common.timers import fire_due
 
 
@@ -76,11 +78,14 @@ def rpc(fn):
 class ServiceBase:
     """Mixed into each service class; expects a ``db`` (:class:`common.db.Database`)."""
 
+    request_context = RequestContext()  # the request id on every log line; RPC latency
+
     @rpc
     def ping(self) -> dict:
         with self.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"service": self.name, "database": self.db.engine.dialect.name}
+        return {"service": self.name, "database": self.db.engine.dialect.name,
+                "outbox": outbox_lag(self.db.engine)}
 
     @timer(interval=5)
     def relay_outbox(self):

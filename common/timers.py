@@ -25,12 +25,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
-    insert,
     select,
     update,
 )
 
-from common.db import Store, UnitOfWork, retry_on_conflict, utcnow
+from common.db import Store, UnitOfWork, retry_on_conflict, upsert, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -61,12 +60,14 @@ def _table(store_or_uow) -> Table:
 
 
 def schedule(uow: UnitOfWork, kind: str, ref, due_at: datetime, payload: dict | None = None):
-    """(Re)set the ``kind`` timer of ``ref`` (e.g. "claim_deadline", request id) to ``due_at``."""
+    """(Re)set the ``kind`` timer of ``ref`` (e.g. "claim_deadline", request id) to ``due_at``.
+
+    One upsert on (kind, ref): a timer that fired or failed before is armed afresh."""
     timers = _table(uow)
-    uow.session.execute(delete(timers).where(timers.c.kind == kind, timers.c.ref == str(ref)))
-    uow.session.execute(insert(timers).values(
-        kind=kind, ref=str(ref), due_at=due_at, payload=json.dumps(payload or {}, ensure_ascii=False),
-        attempts=0, created_at=utcnow()))
+    fresh = {"due_at": due_at, "payload": json.dumps(payload or {}, ensure_ascii=False), "attempts": 0,
+             "created_at": utcnow(), "lease_until": None, "fired_at": None, "last_error": None}
+    stmt = upsert(uow.session, timers).values(kind=kind, ref=str(ref), **fresh)
+    uow.session.execute(stmt.on_conflict_do_update(index_elements=["kind", "ref"], set_=fresh))
 
 
 def cancel(uow: UnitOfWork, kind: str, ref):
@@ -132,14 +133,15 @@ def _run(store: Store, timer_id: int, handlers) -> int:
 def _run_once(store: Store, timer_id: int, handlers) -> int:
     timers = _table(store)
     with store.uow() as uow:
-        row = uow.session.execute(select(timers).where(timers.c.id == timer_id)).mappings().first()
-        if row is None:
-            return 0  # cancelled or rescheduled meanwhile
+        now = utcnow()
+        # still due and unfired: cancelled (gone), fired elsewhere, or rescheduled meanwhile (the
+        # upsert keeps its id but moves due_at) it is not ours to run
         flipped = uow.session.execute(
-            update(timers).where(timers.c.id == timer_id, timers.c.fired_at.is_(None))
-            .values(fired_at=utcnow())).rowcount
+            update(timers).where(timers.c.id == timer_id, timers.c.fired_at.is_(None), timers.c.due_at <= now)
+            .values(fired_at=now)).rowcount
         if flipped != 1:
             return 0
+        row = uow.session.execute(select(timers).where(timers.c.id == timer_id)).mappings().first()
         timer = {**row, "payload": json.loads(row["payload"] or "{}")}
         handlers[row["kind"]](uow, timer)
         uow.commit()

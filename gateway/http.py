@@ -21,13 +21,14 @@ from werkzeug.wrappers import Response
 import authz
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
-from gateway import edge, tokens
+from gateway import edge, session, tokens, web
 from gateway.errors import (
     ServiceUnavailable,
     error_response,
     json_response,
     translate,
 )
+from gateway.observe import REQUEST_ID_KEY, ROUTE_KEY, AccessLog
 
 log = logging.getLogger(__name__)
 
@@ -91,13 +92,21 @@ class GatewayServer(WebServer):
             self._gt = self.container.spawn_managed_thread(self.run)
 
     def get_wsgi_app(self):
-        return edge.EdgeApp(self, ROUTES)  # size, OPTIONS/TRACE, werkzeug errors in our format
+        return AccessLog(edge.EdgeApp(self, ROUTES))  # size, OPTIONS/TRACE, werkzeug errors in our format
+
+
+    def context_data_from_headers(self, request):
+        return {"request_id": request.environ.get(REQUEST_ID_KEY)}  # travels with every RPC
 
 
 class Endpoint(HttpRequestHandler):
     """nameko's http entrypoint, answering errors in our format instead of its own."""
 
     server = GatewayServer()
+
+    def handle_request(self, request):
+        request.environ[ROUTE_KEY] = self.url  # the template, for the access line and metrics
+        return web.secure(super().handle_request(request))
 
     def response_from_exception(self, exc):
         error = translate(exc)
@@ -108,9 +117,12 @@ class Endpoint(HttpRequestHandler):
 
 def _actor(request) -> dict:
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
-        raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
-    return tokens.verify(header[len("Bearer "):].strip())
+    if header.startswith("Bearer "):
+        return tokens.verify(header[len("Bearer "):].strip())
+    cookie_token = session.token_from_cookie(request)  # the browser console's session
+    if cookie_token:
+        return tokens.verify(cookie_token)
+    raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
 
 
 def _json_body(request) -> dict:

@@ -95,3 +95,19 @@ def build() -> dict:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def main():
+    """``python -m gateway.openapi`` prints the document: the web build generates its API types
+    from it without a running server."""
+    import json
+    import sys
+
+    import gateway.service  # noqa: F401  (declares every route)
+
+    json.dump(build(), sys.stdout, ensure_ascii=False, indent=1, sort_keys=True)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

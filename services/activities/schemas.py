@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from common.schemas import StrictSchema
+from common.schemas import AwareDateTime, StrictSchema
 from services.activities import domain
 
 _AUDIENCE = {"description": "community（全社区）| grid（一个网格）| e_branch（一个e支部）| work_unit（一个单位的党员）"}
@@ -97,9 +97,9 @@ class Activity(Schema):
     title = fields.String()
     description = fields.String()
     place = fields.String()
-    starts_at = fields.DateTime()
-    ends_at = fields.DateTime()
-    signup_deadline = fields.DateTime()
+    starts_at = AwareDateTime()
+    ends_at = AwareDateTime()
+    signup_deadline = AwareDateTime()
     places = fields.Integer()
     waitlist_limit = fields.Integer(allow_none=True)
     skills = fields.List(fields.String())
@@ -112,7 +112,7 @@ class Activity(Schema):
     places_left = fields.Integer()
     cancel_reason = fields.String()
     my_status = fields.String(allow_none=True, metadata={"description": "当前党员的报名状态"})
-    created_at = fields.DateTime()
+    created_at = AwareDateTime()
 
 
 class Signup(Schema):
@@ -123,13 +123,13 @@ class Signup(Schema):
     status_label = fields.String()
     seq = fields.Integer(metadata={"description": "到达顺序"})
     position = fields.Integer(allow_none=True, metadata={"description": "候补名次（1 为下一个递补）"})
-    checked_in_at = fields.DateTime(allow_none=True)
-    checked_out_at = fields.DateTime(allow_none=True)
+    checked_in_at = AwareDateTime(allow_none=True)
+    checked_out_at = AwareDateTime(allow_none=True)
     attendance = fields.String(allow_none=True)
     hours = fields.Float()
     outcome = fields.String(allow_none=True)
-    signed_up_at = fields.DateTime()
-    promoted_at = fields.DateTime(allow_none=True)
+    signed_up_at = AwareDateTime()
+    promoted_at = AwareDateTime(allow_none=True)
 
 
 class MySignup(Signup):
@@ -140,7 +140,7 @@ class CodeView(Schema):
     activity_id = fields.Integer()
     code = fields.String()
     qr_payload = fields.String(metadata={"description": "生成二维码的内容，党员扫码即签到"})
-    valid_until = fields.DateTime()
+    valid_until = AwareDateTime()
     step_seconds = fields.Integer()
 
 
@@ -153,7 +153,7 @@ class LogEntry(Schema):
     reason = fields.String()
     actor_id = fields.Integer(allow_none=True)
     actor_role = fields.String()
-    at = fields.DateTime()
+    at = AwareDateTime()
 
 
 class Report(Schema):
@@ -171,8 +171,8 @@ class Report(Schema):
 
 class CommunityStats(Schema):
     community_id = fields.Integer()
-    since = fields.DateTime()
-    until = fields.DateTime()
+    since = AwareDateTime()
+    until = AwareDateTime()
     activities_held = fields.Integer()
     activities_cancelled = fields.Integer()
     members_taking_part = fields.Integer()

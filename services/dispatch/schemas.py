@@ -5,7 +5,7 @@ Body schemas (StrictSchema) are loaded by the service and reused by the gateway'
 
 from marshmallow import Schema, fields, pre_dump, validate
 
-from common.schemas import StrictSchema
+from common.schemas import AwareDateTime, StrictSchema
 from services.dispatch.domain import DATATYPES, LEVELS, STATE_LABELS
 
 REASON = {"load_default": "", "validate": validate.Length(max=1000)}
@@ -189,8 +189,8 @@ class SearchQuery(StrictSchema):
     community_id = fields.Integer(load_default=None, allow_none=True)
     states = fields.List(fields.String(validate=validate.OneOf(list(STATE_LABELS))), load_default=None)
     level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
-    updated_after = fields.DateTime(load_default=None)
-    updated_before = fields.DateTime(load_default=None)
+    updated_after = AwareDateTime(load_default=None)
+    updated_before = AwareDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
 
 
@@ -207,7 +207,7 @@ class SearchParams(StrictSchema):
 
 
 class HistoryEntry(Schema):
-    at = fields.DateTime()
+    at = AwareDateTime()
     actor_id = fields.Integer(allow_none=True)
     actor_role = fields.String()
     action = fields.String()
@@ -237,7 +237,7 @@ class Request(Schema):
         "description": "联系电话：点单居民本人、已接单党员和本社区工作人员可见完整号码，其他人见到的是掩码"})
     contact_masked = fields.Boolean(metadata={"description": "contact_phone 是否为掩码"})
     address = fields.String(allow_none=True)
-    preferred_time = fields.DateTime(allow_none=True)
+    preferred_time = AwareDateTime(allow_none=True)
     menu_item_id = fields.Integer()
     title = fields.String()
     description = fields.String()
@@ -256,13 +256,13 @@ class Request(Schema):
     offered_to = fields.List(fields.Integer())
     claimed_by = fields.List(fields.Integer())
     rating = fields.Integer(allow_none=True)
-    started_at = fields.DateTime(allow_none=True)
-    completed_at = fields.DateTime(allow_none=True)
+    started_at = AwareDateTime(allow_none=True)
+    completed_at = AwareDateTime(allow_none=True)
     stated_hours = fields.Float(allow_none=True, metadata={"description": "完成时填报的服务时长，待组织方确认"})
     hours_source = fields.String(allow_none=True, metadata={"description": "stated 党员填报 | default 按默认时长"})
     hours_bounds = fields.Dict(metadata={"description": "{default, min, max} 可填报的服务时长（小时）"})
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
     history = fields.List(fields.Nested(HistoryEntry))
 
 
@@ -281,8 +281,8 @@ class RequestSummary(Schema):
     members_needed = fields.Integer()
     members_claimed = fields.Integer()
     open_to_all = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
 
 
 class Candidate(Schema):
@@ -294,7 +294,7 @@ class Candidate(Schema):
     skill_match = fields.Integer()
     available = fields.Boolean()
     open_load = fields.Integer()
-    last_served_at = fields.DateTime(allow_none=True)
+    last_served_at = AwareDateTime(allow_none=True)
     score = fields.Float()
     rank = fields.Integer()
     reasons = fields.List(fields.String(), metadata={"description": "排序理由，给调度人员看"})
@@ -337,8 +337,8 @@ class Wish(Schema):
     member_id = fields.Integer(allow_none=True)
     e_branch_id = fields.Integer(allow_none=True)
     note = fields.String()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
     history = fields.List(fields.Nested(HistoryEntry))
 
 
@@ -380,12 +380,12 @@ class Opinion(Schema):
     state = fields.String()
     state_label = fields.String()
     assignee = fields.String()
-    due_at = fields.DateTime(allow_none=True)
+    due_at = AwareDateTime(allow_none=True)
     overdue = fields.Boolean()
     supervision_level = fields.String()
     resolution = fields.String()
-    created_at = fields.DateTime()
-    resolved_at = fields.DateTime(allow_none=True)
+    created_at = AwareDateTime()
+    resolved_at = AwareDateTime(allow_none=True)
     history = fields.List(fields.Nested(HistoryEntry))
 
 

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from common.actors import ROLES
-from common.schemas import StrictSchema
+from common.schemas import AwareDateTime, StrictSchema
 from services.notify import domain
 
 STATUSES = ("pending", "retry", "digest", "sent", "dead", "cancelled")
@@ -14,8 +14,8 @@ class Message(Schema):
     kind = fields.String()
     title = fields.String()
     body = fields.String()
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
+    created_at = AwareDateTime()
+    read_at = AwareDateTime(allow_none=True)
 
 
 class InboxQuery(StrictSchema):
@@ -86,7 +86,7 @@ class ChannelSetting(Schema):
     enabled = fields.Boolean()
     config = fields.Dict(metadata={"description": "secrets masked"})
     kinds = fields.List(fields.String())
-    updated_at = fields.DateTime()
+    updated_at = AwareDateTime()
 
 
 class ChannelQuery(StrictSchema):
@@ -144,8 +144,8 @@ class NoticeView(Schema):
     recipients = fields.Integer()
     audience = fields.Dict(allow_none=True)
     error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    done_at = fields.DateTime(allow_none=True)
+    created_at = AwareDateTime()
+    done_at = AwareDateTime(allow_none=True)
     inbox = fields.Integer(metadata={"description": "in-app messages written"})
     deliveries = fields.Dict(metadata={"description": "other channels' deliveries by status"})
 
@@ -171,8 +171,8 @@ class Delivery(Schema):
     urgent = fields.Boolean()
     status = fields.String()
     attempts = fields.Integer()
-    next_attempt_at = fields.DateTime(allow_none=True)
+    next_attempt_at = AwareDateTime(allow_none=True)
     last_error = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    sent_at = fields.DateTime(allow_none=True)
+    created_at = AwareDateTime()
+    updated_at = AwareDateTime()
+    sent_at = AwareDateTime(allow_none=True)

@@ -121,26 +121,22 @@ def can_manage_community(actor: dict, community_id: int | None, place: dict | No
     return authz.permits(actor, action, record_facts(community_id, place))
 
 
-def is_e_branch_secretary_of(actor: dict, volunteer: dict | None) -> bool:
-    return (actor["role"] in ("member", "grid_leader") and bool(actor.get("e_branch_secretary"))
-            and volunteer is not None and actor.get("e_branch_id") is not None
-            and actor.get("e_branch_id") == volunteer.get("e_branch_id")
-            and actor.get("user_id") != volunteer.get("member_id"))
-
-
-def organisers(actor: dict, entry_community_id: int, volunteer: dict | None) -> list:
-    """The e-branch secretary of the member is assigned to confirm their hours in that community."""
-    if is_e_branch_secretary_of(actor, volunteer) and actor.get("community_id") == entry_community_id:
-        return [actor["user_id"]]
-    return []
+def organisers(volunteer: dict | None, secretary_id: int | None) -> list:
+    """The secretary of the member's e-branch is assigned to confirm their hours — not their own."""
+    if volunteer is None or secretary_id is None or secretary_id == volunteer.get("member_id"):
+        return []
+    return [secretary_id]
 
 
 def check_can_confirm(actor: dict, entry_community_id: int, place: dict | None, volunteer: dict | None,
-                      action: str = "records.records_confirm"):
-    """The organiser: staff over the recording community, or the member's e-branch secretary."""
+                      secretary_id: int | None = None, action: str = "records.records_confirm"):
+    """The organiser: staff over the recording community, or the member's e-branch secretary.
+
+    ``secretary_id``: the secretary of the member's e-branch in the recording community (registration).
+    """
     owners = [volunteer["member_id"]] if volunteer and action == "records.records_entry" else []
     authz.check(actor, action, record_facts(entry_community_id, place, owner_ids=owners,
-                                            assigned_ids=organisers(actor, entry_community_id, volunteer)),
+                                            assigned_ids=organisers(volunteer, secretary_id)),
                 message="只有组织该服务的社区工作人员或e支部书记可以确认时长")
 
 

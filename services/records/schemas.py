@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from common.schemas import StrictSchema
+from common.schemas import AwareDateTime, StrictSchema
 
 REASON = validate.Length(max=1000)
 
@@ -95,7 +95,7 @@ class AuditRow(Schema):
     reason = fields.String()
     actor_id = fields.Integer(allow_none=True)
     actor_role = fields.String()
-    at = fields.DateTime()
+    at = AwareDateTime()
 
 
 class EntryView(Schema):
@@ -109,7 +109,7 @@ class EntryView(Schema):
     organisation = fields.String(metadata={"description": "记录组织名称"})
     title = fields.String()
     place = fields.String()
-    served_at = fields.DateTime()
+    served_at = AwareDateTime()
     stated_hours = fields.Float(allow_none=True)
     hours_source = fields.String()
     hours_source_label = fields.String()
@@ -118,7 +118,7 @@ class EntryView(Schema):
     status_label = fields.String()
     confirmed_by = fields.Integer(allow_none=True)
     confirmed_role = fields.String(allow_none=True)
-    confirmed_at = fields.DateTime(allow_none=True)
+    confirmed_at = AwareDateTime(allow_none=True)
     audit = fields.List(fields.Nested(AuditRow))
 
 
@@ -162,7 +162,7 @@ class ComplaintView(Schema):
     handling = fields.String()
     outcome = fields.String(allow_none=True)
     outcome_label = fields.String(allow_none=True)
-    handled_at = fields.DateTime(allow_none=True)
+    handled_at = AwareDateTime(allow_none=True)
 
 
 class Star(Schema):
@@ -189,7 +189,7 @@ class CertificateView(Schema):
     summary = fields.String()
     issued_on = fields.Date()
     valid = fields.Boolean()
-    revoked_at = fields.DateTime(allow_none=True)
+    revoked_at = AwareDateTime(allow_none=True)
     revoke_reason = fields.String()
     verify_path = fields.String(metadata={"description": "公开核验地址 /verify/<证明编号>"})
 
@@ -216,8 +216,8 @@ class TransferView(Schema):
     to_community_id = fields.Integer()
     to_organisation = fields.String()
     status = fields.String(metadata={"description": "pending 待本人同意 | consented 已同意 | declined 不同意"})
-    requested_at = fields.DateTime()
-    decided_at = fields.DateTime(allow_none=True)
+    requested_at = AwareDateTime()
+    decided_at = AwareDateTime(allow_none=True)
 
 
 class Record(Schema):

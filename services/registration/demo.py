@@ -98,4 +98,4 @@ def seed(store, context: dict):
     context.update(district_id=district.id, street_id=street.id,
                    community_ids=[c.id for c in communities],
                    grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id,
-                   member_ids=member_ids)
+                   member_ids=member_ids, e_branch_id=branch["id"])

@@ -2,7 +2,7 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from common.schemas import StrictSchema
+from common.schemas import AwareDateTime, StrictSchema
 
 Skills = fields.List(fields.String(validate=validate.Length(min=1, max=30)), load_default=list,
                      validate=validate.Length(max=20), metadata={"description": "特长，如 法律、医疗、IT"})
@@ -138,7 +138,7 @@ class Member(Schema):
     decision_reason = fields.String(allow_none=True)
     revoked_on = fields.Date(allow_none=True)
     source = fields.String()
-    registered_at = fields.DateTime()
+    registered_at = AwareDateTime()
 
 
 class HistoryEntry(Schema):
@@ -152,7 +152,7 @@ class HistoryEntry(Schema):
     reason = fields.String()
     actor_id = fields.Integer(allow_none=True)
     actor_role = fields.String()
-    at = fields.DateTime()
+    at = AwareDateTime()
 
 
 class Place(Schema):
@@ -178,7 +178,7 @@ class CandidateQuery(StrictSchema):
     skills = fields.List(fields.String(), load_default=list)
     grid_id = fields.Integer(allow_none=True, load_default=None)
     building_id = fields.Integer(allow_none=True, load_default=None)
-    at = fields.DateTime(allow_none=True, load_default=None,
+    at = AwareDateTime(allow_none=True, load_default=None,
                               metadata={"description": "只有此时空闲的党员算作 available"})
     limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=200))
 
@@ -227,7 +227,7 @@ class TalentQuery(StrictSchema):
     e_branch_id = fields.Integer(load_default=None, allow_none=True)
     post_id = fields.Integer(load_default=None, allow_none=True)
     skill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=30))
-    available_at = fields.DateTime(load_default=None, allow_none=True)
+    available_at = AwareDateTime(load_default=None, allow_none=True)
     status = fields.String(load_default="accepted",
                            validate=validate.OneOf(("submitted", "accepted", "rejected", "revoked", "all")))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
@@ -312,7 +312,7 @@ class UnitReport(Schema):
     commitments = fields.List(fields.String())
     year = fields.Integer()
     members_reported = fields.Integer(metadata={"description": "该单位在本社区已报到的党员数"})
-    reported_at = fields.DateTime()
+    reported_at = AwareDateTime()
 
 
 class NewEBranch(StrictSchema):
@@ -404,7 +404,7 @@ class ServiceRecord(Schema):
     title = fields.String()
     place = fields.String()
     hours = fields.Float()
-    at = fields.DateTime()
+    at = AwareDateTime()
 
 
 class Points(Schema):

@@ -121,6 +121,10 @@ class RegistrationService(ServiceBase):
         return lookups.member_facts(self.db, member_ids)
 
     @rpc
+    def names(self, query):
+        return lookups.names(self.db, query)
+
+    @rpc
     def recipients(self, query):
         return lookups.recipients(self.db, query)
 

@@ -256,6 +256,56 @@ def _staff_community_filter(actor: dict, community_id):
     return community_id
 
 
+NAME_SOURCES = {"community": "places", "grid": "places", "e_branch": "e_branches", "work_unit": "work_units"}
+
+
+def lookup_names(registration, places=(), e_branches=(), work_units=()) -> dict:
+    """Display names of places, e-branches and work units, asked of registration (one call, made
+    outside any transaction). Without an answer the caller falls back to "社区3"-style labels."""
+    wanted = {"places": places, "e_branches": e_branches, "work_units": work_units}
+    empty = {key: {} for key in wanted}
+    if registration is None or not any(wanted.values()):
+        return empty
+    try:
+        found = registration.names({key: sorted({int(i) for i in ids if i is not None})
+                                    for key, ids in wanted.items()})
+    except Exception:  # names are a courtesy: a ranking must still answer without them
+        log.warning("registration.names unavailable; showing numbered labels", exc_info=True)
+        return empty
+    return {key: {int(i): n for i, n in ((found or {}).get(key) or {}).items()} for key in wanted}
+
+
+EMPTY_NAMES = {"places": {}, "e_branches": {}, "work_units": {}}
+
+
+def _label(names: dict, scope: str, scope_id) -> str:
+    if scope_id is None:
+        return ""
+    return names[NAME_SOURCES[scope]].get(scope_id) or f"{SCOPE_LABELS[scope]}{scope_id}"
+
+
+def _named_members(rows: list[dict], registration) -> list[dict]:
+    """Members' rows with the names of their community, grid, work unit and e-branch."""
+    names = lookup_names(registration, places=[r["community_id"] for r in rows] + [r["grid_id"] for r in rows],
+                         e_branches=[r["e_branch_id"] for r in rows], work_units=[r["work_unit_id"] for r in rows])
+    for r in rows:
+        for scope in NAME_SOURCES:
+            r[f"{scope}_name"] = _label(names, scope, r[f"{scope}_id"])
+    return rows
+
+
+def _named_groups(groups: list[dict], registration) -> list[dict]:
+    by_source = {}
+    for g in groups:
+        by_source.setdefault(NAME_SOURCES[g["scope"]], []).append(g["scope_id"])
+    names = lookup_names(registration, **by_source)
+    for g in groups:
+        known = names[NAME_SOURCES[g["scope"]]].get(g["scope_id"])
+        if known:
+            g["name"] = known
+    return groups
+
+
 def _ranked_members(session, period: str, where, limit: int | None, order=None) -> list[dict]:
     order = order or (Snapshot.points.desc(),)
     rank = func.rank().over(order_by=order).label("rank")
@@ -267,7 +317,7 @@ def _ranked_members(session, period: str, where, limit: int | None, order=None) 
         [{**{c.key: getattr(s, c.key) for c in Snapshot.__table__.columns}, "rank": r} for s, r in rows])
 
 
-def rankings(store: Store, actor: dict, period: str, query: dict | None) -> list[dict]:
+def rankings(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> list[dict]:
     """Groups (communities, grids, e-branches, work units) ranked by their members' points."""
     actor = load(Actor(), actor)
     q = load(schemas.RankingQuery(), query or {})
@@ -275,7 +325,8 @@ def rankings(store: Store, actor: dict, period: str, query: dict | None) -> list
     with store.uow() as uow:
         session = uow.session
         _require_closed(session, period)
-        return _groups(session, period, q["by"], community_id, q["limit"])
+        groups = _groups(session, period, q["by"], community_id, q["limit"])
+    return _named_groups(groups, registration)
 
 
 def _groups(session, period, by, community_id, limit) -> list[dict]:
@@ -297,7 +348,7 @@ def _groups(session, period, by, community_id, limit) -> list[dict]:
         for scope_id, n, t, a, s, rank in session.execute(stmt).all()])
 
 
-def member_rankings(store: Store, actor: dict, period: str, query: dict | None) -> list[dict]:
+def member_rankings(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> list[dict]:
     """Members ranked within one community, grid, e-branch or work unit."""
     actor = load(Actor(), actor)
     q = load(schemas.MemberRankingQuery(), query or {})
@@ -311,7 +362,8 @@ def member_rankings(store: Store, actor: dict, period: str, query: dict | None) 
             where.append(Snapshot.community_id == community_id)
     with store.uow() as uow:
         _require_closed(uow.session, period)
-        return _ranked_members(uow.session, period, where, q["limit"])
+        rows = _ranked_members(uow.session, period, where, q["limit"])
+    return _named_members(rows, registration)
 
 
 def public_notice(store: Store, actor: dict, period: str, community_id: int) -> dict:
@@ -347,7 +399,7 @@ def _recognised(session, period: str) -> list[dict]:
     return rows
 
 
-def recognition(store: Store, actor: dict, period: str, query: dict | None) -> dict:
+def recognition(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> dict:
     """表彰: the best members by score, and the work units and e-branches by average score."""
     actor = load(Actor(), actor)
     q = load(schemas.RecognitionQuery(), query or {})
@@ -364,11 +416,14 @@ def recognition(store: Store, actor: dict, period: str, query: dict | None) -> d
                           key=lambda g: (-g["average_score"], -g["total_points"]))[:q["top"]]
     for i, group in enumerate(units + branches):
         group["rank"] = (i if i < len(units) else i - len(units)) + 1
+    _named_groups(units + branches, registration)
+    _named_members(members, registration)
     return schemas.Recognition().dump({"period": period, "members": members, "work_units": units,
                                        "e_branches": branches})
 
 
-def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query: dict | None) -> dict:
+def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query: dict | None,
+                registration=None) -> dict:
     """双向反馈: a work unit's members and their quarter, for the unit's Party organisation."""
     actor = load(Actor(), actor)
     q = load(schemas.ReportQuery(), query or {})
@@ -389,13 +444,14 @@ def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query
         view = {"period": period, "work_unit_id": work_unit_id, "work_unit_name": unit.name if unit else "",
                 "members": report.members, "total_points": report.total_points, "issued_at": report.issued_at,
                 "rows": rows}
+    _named_members(rows, registration)
     if q["format"] == "json":
         return schemas.UnitReportView().dump(view)
     title = f"{view['work_unit_name'] or '单位'}{period}在职党员进社区服务情况"
     return _file(rows, q["format"], f"unit-{work_unit_id}-{period}", title)
 
 
-def export(store: Store, actor: dict, period: str, query: dict | None) -> dict:
+def export(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> dict:
     actor = load(Actor(), actor)
     q = load(schemas.ExportQuery(), query or {})
     community_id = _staff_community_filter(actor, q["community_id"])
@@ -403,13 +459,14 @@ def export(store: Store, actor: dict, period: str, query: dict | None) -> dict:
     with store.uow() as uow:
         _require_closed(uow.session, period)
         rows = _ranked_members(uow.session, period, where, None)
+    _named_members(rows, registration)
     name = f"scoring-{period}" + (f"-community-{community_id}" if community_id is not None else "")
     return _file(rows, q["format"], name, f"{period} 积分与星级")
 
 
 def _cells(row: dict) -> list:
-    return [row["rank"], row["member_id"], row["name"], row["community_id"], row["grid_id"], row["work_unit_id"],
-            row["e_branch_id"], row["points"], row["hours"], _round(row["rating_avg"]),
+    named = [row.get(f"{scope}_name") or _label(EMPTY_NAMES, scope, row[f"{scope}_id"]) for scope in NAME_SOURCES]
+    return [row["rank"], row["member_id"], row["name"], *named, row["points"], row["hours"], _round(row["rating_avg"]),
             _round(row["community_score"]), _round(row["unit_score"]), _round(row["score"]), row["stars"]]
 
 
@@ -442,7 +499,7 @@ def _file(rows: list[dict], fmt: str, name: str, title: str) -> dict:
                                     "content_base64": base64.b64encode(content).decode()})
 
 
-def chart(store: Store, actor: dict, period: str, query: dict | None) -> dict:
+def chart(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> dict:
     """PNG: the distribution of members' points, or each community's total."""
     actor = load(Actor(), actor)
     q = load(schemas.ChartQuery(), query or {})
@@ -460,6 +517,9 @@ def chart(store: Store, actor: dict, period: str, query: dict | None) -> dict:
                 select(Snapshot.community_id, func.sum(Snapshot.points))
                 .where(Snapshot.period == period, Snapshot.community_id.is_not(None))
                 .group_by(Snapshot.community_id).order_by(Snapshot.community_id)).all()
+    if q["kind"] != "distribution":
+        names = lookup_names(registration, places=[c for c, _ in values])
+        values = [(_label(names, "community", c), t) for c, t in values]
     png = _render(q["kind"], period, values)
     return schemas.FileView().dump({"filename": f"{q['kind']}-{period}.png", "content_type": "image/png",
                                     "content_base64": base64.b64encode(png).decode()})

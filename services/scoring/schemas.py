@@ -2,7 +2,7 @@
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from common.schemas import StrictSchema
+from common.schemas import AwareDateTime, StrictSchema
 
 PERIOD = validate.Regexp(r"^\d{4}Q[1-4]$", error="季度格式应为如 2026Q3")
 SCOPES = ("community", "grid", "e_branch", "work_unit")
@@ -18,7 +18,7 @@ class LedgerEntry(Schema):
     hours = fields.Float()
     actor_id = fields.Integer(allow_none=True)
     corrects_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = AwareDateTime()
 
 
 class Balance(Schema):
@@ -101,7 +101,7 @@ class EvaluationView(Schema):
     source = fields.String()
     score = fields.Float()
     comment = fields.String()
-    updated_at = fields.DateTime()
+    updated_at = AwareDateTime()
 
 
 class CloseQuarter(StrictSchema):
@@ -111,7 +111,7 @@ class CloseQuarter(StrictSchema):
 class PeriodView(Schema):
     period = fields.String()
     state = fields.String()
-    closed_at = fields.DateTime()
+    closed_at = AwareDateTime()
     closed_by = fields.Integer(allow_none=True)
     members = fields.Integer()
     total_points = fields.Integer()
@@ -150,6 +150,10 @@ class SnapshotRow(Schema):
     grid_id = fields.Integer(allow_none=True)
     work_unit_id = fields.Integer(allow_none=True)
     e_branch_id = fields.Integer(allow_none=True)
+    community_name = fields.String(metadata={"description": "社区名称"})
+    grid_name = fields.String(metadata={"description": "网格名称"})
+    work_unit_name = fields.String(metadata={"description": "单位名称"})
+    e_branch_name = fields.String(metadata={"description": "e支部名称"})
     points = fields.Integer()
     hours = fields.Float()
     rating_avg = fields.Float(allow_none=True)
@@ -196,7 +200,7 @@ class UnitReportView(Schema):
     work_unit_name = fields.String()
     members = fields.Integer()
     total_points = fields.Integer()
-    issued_at = fields.DateTime()
+    issued_at = AwareDateTime()
     rows = fields.List(fields.Nested(SnapshotRow))
 
 
@@ -218,7 +222,7 @@ class ConflictView(Schema):
     reason = fields.String()
     status = fields.String()
     resolution = fields.String()
-    created_at = fields.DateTime()
+    created_at = AwareDateTime()
 
 
 class ResolveConflict(StrictSchema):
@@ -236,8 +240,8 @@ class RejectionView(Schema):
     code = fields.String()
     reason = fields.String()
     status = fields.String()
-    created_at = fields.DateTime()
-    applied_at = fields.DateTime(allow_none=True)
+    created_at = AwareDateTime()
+    applied_at = AwareDateTime(allow_none=True)
 
 
 class ReviewQuery(StrictSchema):

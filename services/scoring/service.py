@@ -120,11 +120,11 @@ class ScoringService(ServiceBase):
 
     @rpc
     def rankings(self, actor, period, query=None):
-        return quarters.rankings(self.db, actor, period, query)
+        return quarters.rankings(self.db, actor, period, query, self.registration)
 
     @rpc
     def member_rankings(self, actor, period, query=None):
-        return quarters.member_rankings(self.db, actor, period, query)
+        return quarters.member_rankings(self.db, actor, period, query, self.registration)
 
     @rpc
     def public_notice(self, actor, period, community_id):
@@ -132,19 +132,19 @@ class ScoringService(ServiceBase):
 
     @rpc
     def recognition(self, actor, period, query=None):
-        return quarters.recognition(self.db, actor, period, query)
+        return quarters.recognition(self.db, actor, period, query, self.registration)
 
     @rpc
     def unit_report(self, actor, period, work_unit_id, query=None):
-        return quarters.unit_report(self.db, actor, period, work_unit_id, query)
+        return quarters.unit_report(self.db, actor, period, work_unit_id, query, self.registration)
 
     @rpc
     def export(self, actor, period, query=None):
-        return quarters.export(self.db, actor, period, query)
+        return quarters.export(self.db, actor, period, query, self.registration)
 
     @rpc
     def chart(self, actor, period, query=None):
-        return quarters.chart(self.db, actor, period, query)
+        return quarters.chart(self.db, actor, period, query, self.registration)
 
     @rpc
     def dashboard(self, actor, community_id):

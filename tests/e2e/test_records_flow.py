@@ -80,7 +80,7 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     second = support.wait_for(lambda: _queued(staff, rid2), message="the default hours in the queue")
     assert (first["stated_hours"], first["status"], first["organisation"]) == (2.5, "stated", "东风社区")
     assert second["hours_source"] == "default" and second["confirmed_hours"] is None
-    assert zhang.get("/api/records/queue").status_code == 403  # a member is no organiser
+    assert platform.login("13800000003").get("/api/records/queue").status_code == 403  # a member, no secretary
     assert platform.login("staff2").post(f"/api/records/entries/{first['id']}/confirm", {}).status_code == 403
     # stated hours count for nothing until confirmed
     assert zhang.get(f"/api/members/{me}/record").json()["confirmed_hours"] == before["confirmed_hours"]
@@ -191,3 +191,63 @@ def test_the_record_moves_to_the_new_community_once_the_member_consents(platform
     # entries stay attributed to the organisation that recorded them
     training = next(t for t in record.json()["trainings"] if t["title"] == "助老服务培训")
     assert training["organisation"] == "东风社区"
+
+
+def test_the_e_branch_secretary_confirms_and_attendance_arrives_confirmed(platform):
+    from common.db import EventPublisher, envelope
+
+    staff = platform.login("staff1")
+    resident = platform.login("resident1")
+    zhang = platform.login("13800000001")  # secretary of 东风社区's e-branch in the demo
+    li = platform.login("13800000002")  # 李娜, a member of that e-branch
+    me = li.user["user_id"]
+    record = support.wait_for(lambda: (r := li.get(f"/api/members/{me}/record")).status_code == 200 and r.json(),
+                              message="李娜's record")
+    assert "社区志愿服务基础培训" in [t["title"] for t in record["trainings"]]  # the demo's training
+
+    item = staff.post(f"/api/communities/{staff.user['community_id']}/menu", {
+        "title": "上门问诊", "category": "社区建设", "skills": ["医疗"], "min_hours": 0.5, "max_hours": 4}).json()
+    rid, done = _served_request(staff, resident, li, item["id"], hours=2)
+    assert done.status_code == 200, done.text
+
+    def queued():
+        got = zhang.get("/api/records/queue")
+        assert got.status_code == 200, got.text
+        return next((e for e in got.json() if e["ref_id"] == rid and e["source"] == "request"), None)
+
+    entry = support.wait_for(queued, message="李娜's hours in her secretary's queue")
+    assert all(e["member_id"] != zhang.user["user_id"] for e in zhang.get("/api/records/queue").json())
+    assert li.post(f"/api/records/entries/{entry['id']}/confirm", {}).status_code == 403  # not her own
+    ok = zhang.post(f"/api/records/entries/{entry['id']}/confirm", {})
+    assert ok.status_code == 200 and ok.json()["confirmed_role"] == "member", ok.text
+
+    # an activity's settled attendance (the leader's marks) arrives confirmed and counts at once
+    before = li.get(f"/api/members/{me}/record").json()["confirmed_hours"]
+    EventPublisher(platform.env["AMQP_URI"], "activities").publish(envelope("activities", "activity.attended", {
+        "activity_id": 990001, "community_id": staff.user["community_id"], "title": "登革热清积水",
+        "starts_at": datetime.now(UTC).isoformat(), "ends_at": datetime.now(UTC).isoformat(), "place": "东风公园",
+        "member_id": me, "hours": 3.0}))
+    record = support.wait_for(lambda: (r := li.get(f"/api/members/{me}/record").json())["confirmed_hours"]
+                              == before + 3.0 and r, message="attendance hours confirmed")
+    came = next(e for e in record["entries"] if e["source"] == "activity" and e["ref_id"] == 990001)
+    assert (came["status"], came["hours_source"], came["place"]) == ("confirmed", "attendance", "东风公园")
+
+
+def test_a_micro_wish_has_no_hours_until_the_organiser_gives_them(platform):
+    staff = platform.login("staff1")
+    wang = platform.login("13800000003")  # 王强
+    wish = staff.post("/api/wishes", {"title": "修好楼道的灯", "beneficiary": "独居老人 陈伯"}).json()
+    assert wang.post(f"/api/wishes/{wish['id']}/claim", {}).status_code == 200
+    assert wang.post(f"/api/wishes/{wish['id']}/fulfil", {"note": "已换灯泡"}).status_code == 200
+    assert staff.post(f"/api/wishes/{wish['id']}/confirm", {}).status_code == 200
+
+    def queued():
+        return next((e for e in staff.get("/api/records/queue").json()
+                     if e["source"] == "wish" and e["ref_id"] == wish["id"]), None)
+
+    entry = support.wait_for(queued, message="the wish in the confirmation queue")
+    assert (entry["stated_hours"], entry["hours_source"], entry["title"]) == (None, "none", "微心愿：修好楼道的灯")
+    missing = staff.post(f"/api/records/entries/{entry['id']}/confirm", {})
+    assert missing.status_code == 400 and missing.json()["error"]["code"] == "HOURS_REQUIRED"
+    given = staff.post(f"/api/records/entries/{entry['id']}/confirm", {"hours": 1})
+    assert given.status_code == 200 and given.json()["confirmed_hours"] == 1.0

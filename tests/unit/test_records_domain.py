@@ -99,12 +99,12 @@ def test_who_confirms_hours():
     domain.check_can_confirm(STAFF, 3, PLACE, member)
     with pytest.raises(Forbidden):
         domain.check_can_confirm({**STAFF, "community_id": 4}, 3, PLACE, member)
-    secretary = {"user_id": 8, "role": "member", "community_id": 3, "e_branch_id": 5, "e_branch_secretary": True}
-    domain.check_can_confirm(secretary, 3, PLACE, member)
+    secretary = {"user_id": 8, "role": "member", "community_id": 3, "e_branch_id": 5}
+    domain.check_can_confirm(secretary, 3, PLACE, member, secretary_id=8)
     with pytest.raises(Forbidden):  # a secretary does not confirm their own hours
-        domain.check_can_confirm({**secretary, "user_id": 7}, 3, PLACE, member)
-    with pytest.raises(Forbidden):  # nor is an ordinary member an organiser
-        domain.check_can_confirm({**secretary, "e_branch_secretary": False}, 3, PLACE, member)
+        domain.check_can_confirm({**secretary, "user_id": 7}, 3, PLACE, member, secretary_id=7)
+    with pytest.raises(Forbidden):  # nor is another member an organiser
+        domain.check_can_confirm({**secretary, "user_id": 9}, 3, PLACE, member, secretary_id=8)
     street = {"user_id": 2, "role": "street_staff", "street_id": 2}
     domain.check_can_confirm(street, 3, PLACE, member)
 
@@ -162,3 +162,20 @@ def test_a_certificate_prints_the_id_number_masked():
 
     assert mask_id_number("440604198001010012") == "4406**********0012"
     assert mask_id_number("short") == "*****"
+
+
+def test_scoring_ledger_hours_follow_confirmations_only():
+    from services.scoring import domain as scoring
+
+    request = {"entry_id": 4, "member_id": 7, "source": "request", "title": "法律咨询", "hours": 2.0}
+    first = scoring.credit_for_confirmed_hours("e1", request)
+    assert (first.points, first.hours, first.kind) == (0, 2.0, "hours")
+    fixed = scoring.credit_for_confirmed_hours("e2", {**request, "hours": 1.5, "previous_hours": 2.0})
+    assert fixed.hours == -0.5 and fixed.entry_key != first.entry_key
+    # an activity's hours came with its attendance credit: only a correction changes them
+    assert scoring.credit_for_confirmed_hours("e3", {**request, "source": "activity"}) is None
+    corrected = scoring.credit_for_confirmed_hours("e4", {**request, "source": "activity", "previous_hours": 3.0})
+    assert corrected.hours == -1
+    confirmed = scoring.credits_for_confirmed_request("e5", {"request_id": 1, "title": "x", "member_ids": [7],
+                                                              "rating": 5, "points": 10, "hours": 2.0})
+    assert confirmed[0].hours == 0.0  # stated hours are not counted before confirmation

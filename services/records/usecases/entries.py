@@ -25,8 +25,17 @@ from services.records.usecases._common import (
 
 
 def load_actor(actor: dict) -> dict:
-    """The actor, keeping the e-branch secretary claim the token may carry."""
-    return load(Actor(), actor) | {k: v for k, v in (actor or {}).items() if k == "e_branch_secretary"}
+    return load(Actor(), actor)
+
+
+def secretary_of(registration, community_id: int, volunteer: dict | None) -> int | None:
+    """Who leads the member's e-branch in that community (asked each time: secretaries change)."""
+    if volunteer is None or volunteer.get("e_branch_id") is None:
+        return None
+    for branch in registration.list_e_branches(community_id):
+        if branch["id"] == volunteer["e_branch_id"]:
+            return branch.get("secretary_id")
+    return None
 
 
 def _when(text: str | None, fallback: str) -> datetime:
@@ -105,13 +114,15 @@ def confirm(store: Store, registration, actor: dict, entry_id: int, payload: dic
     data = load(schemas.ConfirmHours(), payload)
     with store.sessionmaker() as session:
         entry = get_entry(session, entry_id)
-        community_id = entry.community_id
-    place = place_of(registration, community_id)  # outside the transaction
-    names = names_of(registration, [community_id])
+        community_id, member = entry.community_id, volunteer_facts(session, entry.member_id)
+    # remote lookups outside the transaction
+    place, names = place_of(registration, community_id), names_of(registration, [community_id])
+    secretary = secretary_of(registration, community_id, member)
     with store.uow() as uow:
         session = uow.session
         entry = get_entry(session, entry_id, lock=True)
-        domain.check_can_confirm(actor, entry.community_id, place, volunteer_facts(session, entry.member_id))
+        domain.check_can_confirm(actor, entry.community_id, place, volunteer_facts(session, entry.member_id),
+                                 secretary)
         previous = entry.confirmed_hours
         hours, action = domain.confirm_hours(entry.status, entry.stated_hours, previous, data["hours"],
                                              data["reason"])
@@ -138,12 +149,12 @@ def get(store: Store, registration, actor: dict, entry_id: int) -> dict:
     with store.sessionmaker() as session:
         entry = get_entry(session, entry_id)
         community_id = entry.community_id
-    place = place_of(registration, community_id)
+        member = volunteer_facts(session, entry.member_id) or {"member_id": entry.member_id}
+    place, secretary = place_of(registration, community_id), secretary_of(registration, community_id, member)
     with store.uow() as uow:
         session = uow.session
         entry = get_entry(session, entry_id)
-        facts = volunteer_facts(session, entry.member_id) or {"member_id": entry.member_id}
-        domain.check_can_confirm(actor, entry.community_id, place, facts, action="records.records_entry")
+        domain.check_can_confirm(actor, entry.community_id, place, member, secretary, action="records.records_entry")
         return _entry_view(session, entry, names_of(registration, [community_id]))
 
 
@@ -159,10 +170,13 @@ def queue(store: Store, registration, actor: dict, query: dict) -> list[dict]:
         if not domain.can_manage_community(actor, community_id, place_of(registration, community_id)):
             raise Forbidden(code="OUT_OF_SCOPE", message="该社区不在您的管辖范围内")
         stmt = stmt.where(Entry.community_id == community_id)
-    elif actor.get("e_branch_secretary") and actor.get("e_branch_id") is not None:
-        stmt = stmt.where(Entry.community_id == actor.get("community_id"), Entry.member_id.in_(
-            select(Volunteer.member_id).where(Volunteer.e_branch_id == actor["e_branch_id"])),
-            Entry.member_id != actor["user_id"])
+    elif actor["role"] in ("member", "grid_leader") and actor.get("community_id") is not None:
+        led = [b["id"] for b in registration.list_e_branches(actor["community_id"])
+               if b.get("secretary_id") == actor["user_id"]]
+        if not led:
+            raise Forbidden(code="NOT_ORGANISER", message="只有社区工作人员或e支部书记可以确认时长")
+        stmt = stmt.where(Entry.community_id == actor["community_id"], Entry.member_id.in_(
+            select(Volunteer.member_id).where(Volunteer.e_branch_id.in_(led))), Entry.member_id != actor["user_id"])
     else:
         raise Forbidden(code="NOT_ORGANISER", message="只有社区工作人员或e支部书记可以确认时长")
     with store.uow() as uow:

@@ -5,7 +5,7 @@ from sqlalchemy import exists, func, literal, or_, select
 from common.db import Store
 from common.schemas import load
 from services.registration import domain, schemas
-from services.registration.models import FreeTime, Member, MemberSkill, User
+from services.registration.models import EBranch, FreeTime, Member, MemberSkill, OrgUnit, User, WorkUnit
 from services.registration.usecases._common import _chunks
 
 CANDIDATE_QUERY, CANDIDATES = schemas.CandidateQuery(), schemas.Candidate(many=True)  # built once: hot path
@@ -62,6 +62,23 @@ def member_facts(store: Store, member_ids: list[int]) -> list[dict]:
                               "work_unit_id": member.work_unit_id, "e_branch_id": member.e_branch_id,
                               "skills": list(member.skills or []), "status": member.status})
     return schemas.MemberFacts(many=True).dump(found)
+
+
+def names(store: Store, query: dict) -> dict:
+    """Display names for ids other services keep: places (communities, grids…), e-branches, units.
+
+    Keys come back as strings (JSON object keys); an unknown id is simply absent.
+    """
+    tables = {"places": OrgUnit, "e_branches": EBranch, "work_units": WorkUnit}
+    found = {}
+    with store.uow() as uow:
+        for key, model in tables.items():
+            ids = sorted({int(i) for i in (query or {}).get(key) or [] if i is not None})[:10000]
+            found[key] = {}
+            for chunk in _chunks(ids):
+                found[key].update({str(i): n for i, n in uow.session.execute(
+                    select(model.id, model.name).where(model.id.in_(chunk)))})
+    return found
 
 
 def recipients(store: Store, query: dict) -> list[int]:
