@@ -13,7 +13,7 @@ def test_staff_confirm_hours_and_see_certificates_and_verification(screen, web):
         "title": "法律援助咨询", "category": "公共事务", "skills": ["法律"], "min_hours": 0.5, "max_hours": 4}).json()
     rid, done = _served_request(staff, resident, zhang, item["id"], hours=1.5)
     assert done.status_code == 200, done.text
-    support.wait_for(lambda: _queued(staff, rid), message="the entry in the queue")
+    support.wait_for(lambda: _queued(staff, rid), message="the entry in the queue", timeout=60)
 
     screen.sign_in("staff1")
     screen.page.wait_for_url("**/community")
