@@ -41,6 +41,7 @@ TABLE = {
     "system.asyncapi_page": PUBLIC,
     "system.asyncapi_document": PUBLIC,
     "system.favicon": PUBLIC,
+    "system.metrics": PUBLIC,  # keep /metrics off the public ingress (docs/operations.md)
 
     # ---- personal data (not an HTTP operation: who sees a phone in full)
     "personal.full_phone": {R: OWN, M: (OWN, ASSIGNED), G: (OWN, ASSIGNED), C: COMMUNITY, A: OWN},

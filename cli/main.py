@@ -4,6 +4,7 @@ import sys
 
 import click
 
+from cli.backup import backup_command, restore_command
 from cli.dlq import dlq
 from common.config import SERVICES
 from common.migrations import upgrade
@@ -57,6 +58,8 @@ def seed_demo():
 
 
 cli.add_command(dlq)
+cli.add_command(backup_command)
+cli.add_command(restore_command)
 
 
 @cli.group(help="演示数据。")

@@ -9,14 +9,14 @@ import eventlet  # noqa: E402
 eventlet.monkey_patch()  # before anything else imports socket or threading
 
 import importlib  # noqa: E402
-import logging  # noqa: E402
 import os  # noqa: E402
 import signal  # noqa: E402
 import sys  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 
-from common.config import SERVICES, nameko_config  # noqa: E402
+from common import logs, metrics  # noqa: E402
+from common.config import SERVICES, database_url, nameko_config  # noqa: E402
 
 PROCESSES = (*SERVICES, "gateway")
 ORPHAN_GRACE_SECONDS = 8.0
@@ -63,10 +63,21 @@ def main(argv=None):
     if len(args) != 1 or args[0] not in PROCESSES:
         print(f"用法: python -m cli.serve <{'|'.join(PROCESSES)}>", file=sys.stderr)
         return 2
+    name = args[0]
     tie_to_launcher()
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"),
-                        format=f"%(asctime)s {args[0]} %(levelname)s %(name)s: %(message)s")
-    run([load_service(args[0])], nameko_config())
+    instance = os.environ.get("BAODAO_INSTANCE", "1")
+    logs.configure(name if instance == "1" else f"{name}.{instance}")
+    config = nameko_config()
+    if name == "gateway":
+        metrics.register_dead_letter_queue(config["AMQP_URI"])
+        health = metrics.broker_health(config["AMQP_URI"])
+    else:
+        url = config.get("DATABASE_URL") or database_url(name)
+        metrics.register_store(name, url)
+        health = metrics.database_health(url)
+    if os.environ.get("METRICS_PORT"):  # /metrics and a probe's /health on a port of this process's own
+        metrics.serve(int(os.environ["METRICS_PORT"]), os.environ.get("METRICS_HOST", "127.0.0.1"), health)
+    run([load_service(name)], config)
     return 0
 
 

@@ -42,6 +42,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from common import config, contracts
 from common.errors import Conflict
+from common.logs import current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ def envelope(source: str, event_type: str, data: dict, event_id: str | None = No
         "source": source,
         "occurred_at": utcnow().isoformat(),
         "data": data,
+        **({"request_id": request_id} if (request_id := current_request_id()) else {}),  # follow a request
     }
 
 
@@ -315,10 +317,13 @@ class Store:
 
         Rows are locked with SKIP LOCKED on PostgreSQL so several instances share the work;
         a rare double publish is harmless because every consumer deduplicates on event_id.
+        Everything is published first and marked in one UPDATE at the end: on SQLite the read
+        takes no lock, so the write lock is never held while waiting on the broker (it would
+        stall every other writer of the process, eventlet or not).
         """
         self.flush_published()
         cutoff = utcnow() - timedelta(seconds=older_than_seconds)
-        sent = 0
+        sent: list[int] = []
         with self.sessionmaker() as session:
             query = (
                 select(self.outbox.c.id, self.outbox.c.payload)
@@ -329,16 +334,16 @@ class Store:
             if self.engine.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
             rows = session.execute(query).all()
-            for row in rows:
-                self.publisher.publish(json.loads(row.payload))
-                session.execute(
-                    update(self.outbox)
-                    .where(self.outbox.c.id == row.id)
-                    .values(published_at=utcnow())
-                )
-                sent += 1
-            session.commit()
-        return sent
+            try:
+                for row in rows:
+                    self.publisher.publish(json.loads(row.payload))
+                    sent.append(row.id)
+            finally:  # what went out is marked, even if the broker failed half way
+                if sent:
+                    session.execute(update(self.outbox).where(self.outbox.c.id.in_(sent))
+                                    .values(published_at=utcnow()))
+                session.commit()
+        return len(sent)
 
     def dispose(self):
         try:

@@ -64,6 +64,13 @@ class Unauthorized(AppError):
     default_message = "请先登录"
 
 
+class Unavailable(AppError):
+    """A passing fault (the database or the broker unreachable for now): retry later, HTTP 503."""
+
+    default_code = "SERVICE_UNAVAILABLE"
+    default_message = "服务暂时不可用，请稍后重试"
+
+
 class Unprocessable(AppError):
     default_code = "UNPROCESSABLE"
     default_message = "数据格式正确，但不符合业务规则"

@@ -30,10 +30,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
-from common import contracts
+from common import contracts, metrics
 from common.config import durable_queue_arguments
 from common.db import utcnow
 from common.errors import AppError
+from common.logs import handled_event, mark_outcome
 from common.redaction import redact, redact_text
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,9 @@ def dead_letter(amqp_uri: str, body, reason: str, *, service: str, handler: str,
         },
     )
     log.warning("dead-lettered %s for %s: %s", routing_key, handler, redact_text(reason)[:200])
+    code = reason.split(":", 1)[0][:40]
+    metrics.DEAD_LETTERED.labels(service, code).inc()
+    mark_outcome("error" if code in ("HANDLER_ERROR", "TRANSIENT_EXHAUSTED") else "rejected")
 
 
 def _consumed(store, message_id: str, handler: str) -> bool:
@@ -118,6 +122,10 @@ def consumes(source: str, event_type: str):
         handler_name = fn.__qualname__
 
         @functools.wraps(fn)
+        def observed(self, body):
+            with handled_event(self.db.source, handler_name, body):
+                wrapper(self, body)
+
         def wrapper(self, body):
             store = self.db
 
@@ -136,6 +144,7 @@ def consumes(source: str, event_type: str):
                 try:
                     with store.uow() as uow:
                         if not uow.claim_message(event["event_id"], handler_name):
+                            mark_outcome("duplicate")
                             return
                         fn(self, uow, event)
                         uow.commit()
@@ -148,6 +157,7 @@ def consumes(source: str, event_type: str):
                     else:
                         if duplicate:  # a concurrent copy of the same event won the inbox row
                             log.info("duplicate %s %s ignored", event_type, event["event_id"])
+                            mark_outcome("duplicate")
                             return
                         park(f"INTEGRITY_ERROR: {describe_error(err)}")
                         return
@@ -168,6 +178,6 @@ def consumes(source: str, event_type: str):
                 eventlet.sleep(retry_pause(attempt))
 
         # requeue_on_error: if even dead-lettering fails (the broker went away), nameko requeues
-        return DurableEventHandler.decorator(source, event_type, requeue_on_error=True)(wrapper)
+        return DurableEventHandler.decorator(source, event_type, requeue_on_error=True)(observed)
 
     return decorator

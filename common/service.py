@@ -2,6 +2,7 @@
 
 import functools
 import inspect
+import logging
 
 from nameko.amqp.publish import Publisher
 from nameko.constants import (
@@ -15,11 +16,16 @@ from nameko.exceptions import IncorrectSignature
 from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.timer import timer
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 
-from common.errors import AppError, Conflict, ValidationFailed
+from common.errors import AppError, Conflict, Unavailable, ValidationFailed
+from common.logs import RequestContext
+from common.messaging import BrokerError, RecoverableConnectionError
+from common.metrics import outbox_lag
 from common.timers import fire_due
+
+log = logging.getLogger(__name__)
 
 
 class _Responder(Responder):
@@ -39,7 +45,14 @@ class _RpcConsumer(RpcConsumer):
         responder = _Responder(config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
                                config.get(SERIALIZER_CONFIG_KEY, DEFAULT_SERIALIZER), message,
                                ssl=config.get(AMQP_SSL_CONFIG_KEY), login_method=config.get(LOGIN_METHOD_CONFIG_KEY))
-        result, exc_info = responder.send_response(result, exc_info)
+        try:
+            result, exc_info = responder.send_response(result, exc_info)
+        except (BrokerError, RecoverableConnectionError, ConnectionError) as exc:
+            # the broker went away: nameko would let this kill the whole container. Leave the
+            # request unacked — it is redelivered once we reconnect, and commands are idempotent.
+            log.warning("reply to %s not sent, broker unreachable (%s); left for redelivery",
+                        message.properties.get("reply_to"), exc)
+            return result, exc_info
         self.queue_consumer.ack_message(message)
         return result, exc_info
 
@@ -67,6 +80,8 @@ def rpc(fn):
         except (DataError, OverflowError):
             raise ValidationFailed(code="VALUE_OUT_OF_RANGE",
                                    message="提交的数据超出允许的长度或范围，请精简后重试") from None
+        except (OperationalError, InterfaceError):  # the database unreachable for now
+            raise Unavailable(code="DATABASE_UNAVAILABLE", message="数据库暂时不可用，请稍后重试") from None
         except StaleDataError:  # another instance changed the row, and the use case did not retry
             raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试") from None
 
@@ -76,11 +91,14 @@ def rpc(fn):
 class ServiceBase:
     """Mixed into each service class; expects a ``db`` (:class:`common.db.Database`)."""
 
+    request_context = RequestContext()  # the request id on every log line; RPC latency
+
     @rpc
     def ping(self) -> dict:
         with self.db.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"service": self.name, "database": self.db.engine.dialect.name}
+        return {"service": self.name, "database": self.db.engine.dialect.name,
+                "outbox": outbox_lag(self.db.engine)}
 
     @timer(interval=5)
     def relay_outbox(self):

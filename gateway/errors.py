@@ -2,6 +2,8 @@
 
 import json
 
+from amqp.exceptions import RecoverableConnectionError
+from kombu.exceptions import OperationalError as BrokerError
 from nameko.exceptions import RemoteError, UnknownService
 from werkzeug import exceptions as http_exceptions
 from werkzeug.wrappers import Response
@@ -12,6 +14,7 @@ from common.errors import (
     Forbidden,
     NotFound,
     Unauthorized,
+    Unavailable,
     Unprocessable,
     ValidationFailed,
 )
@@ -27,7 +30,7 @@ class TooManyRequests(AppError):
     default_message = "操作过于频繁，请稍后再试"
 
 
-class ServiceUnavailable(AppError):
+class ServiceUnavailable(Unavailable):
     default_code = "SERVICE_UNAVAILABLE"
     default_message = "服务暂时不可用，请稍后重试"
 
@@ -36,6 +39,9 @@ class MethodNotAllowed(AppError):
     default_code = "METHOD_NOT_ALLOWED"
     default_message = "该地址不支持这种请求方法"
 
+
+# the broker went away under an RPC: a passing fault, not a bug
+BROKER_DOWN = (BrokerError, RecoverableConnectionError, ConnectionError)
 
 STATUS = {
     ValidationFailed: 400,
@@ -47,7 +53,7 @@ STATUS = {
     PayloadTooLarge: 413,
     Unprocessable: 422,
     TooManyRequests: 429,
-    ServiceUnavailable: 503,
+    Unavailable: 503,
 }
 
 
@@ -73,6 +79,8 @@ def translate(exc: Exception) -> AppError:
         return exc
     if isinstance(exc, http_exceptions.HTTPException):
         return _from_werkzeug(exc)
+    if isinstance(exc, BROKER_DOWN):
+        return ServiceUnavailable(code="BROKER_UNAVAILABLE", message="消息服务暂时不可用，请稍后重试")
     if isinstance(exc, UnknownService):
         return ServiceUnavailable(details={"service": str(exc)})
     if isinstance(exc, RemoteError):

@@ -28,6 +28,7 @@ from gateway.errors import (
     json_response,
     translate,
 )
+from gateway.observe import REQUEST_ID_KEY, ROUTE_KEY, AccessLog
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,11 @@ class GatewayServer(WebServer):
             self._gt = self.container.spawn_managed_thread(self.run)
 
     def get_wsgi_app(self):
-        return edge.EdgeApp(self, ROUTES)  # size, OPTIONS/TRACE, werkzeug errors in our format
+        return AccessLog(edge.EdgeApp(self, ROUTES))  # size, OPTIONS/TRACE, werkzeug errors in our format
+
+
+    def context_data_from_headers(self, request):
+        return {"request_id": request.environ.get(REQUEST_ID_KEY)}  # travels with every RPC
 
 
 class Endpoint(HttpRequestHandler):
@@ -100,6 +105,7 @@ class Endpoint(HttpRequestHandler):
     server = GatewayServer()
 
     def handle_request(self, request):
+        request.environ[ROUTE_KEY] = self.url  # the template, for the access line and metrics
         return web.secure(super().handle_request(request))
 
     def response_from_exception(self, exc):

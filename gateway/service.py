@@ -1,13 +1,17 @@
 """The gateway: the HTTP API for every client, one area of routes per mixin."""
 
 import functools
+import os
 
 import eventlet
 from kombu import Connection
 from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
+from werkzeug.wrappers import Response
 
+from common import metrics
 from common.config import SERVICES
+from common.logs import RequestContext
 from gateway import edge, openapi, pages, web
 from gateway.errors import MethodNotAllowed, NotFound, json_response
 from gateway.http import ROUTES, Endpoint, route
@@ -22,6 +26,7 @@ from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
 
 HEALTH_TIMEOUT = 3.0
+OUTBOX_LAG_WARN_SECONDS = float(os.environ.get("OUTBOX_LAG_WARN_SECONDS", "60"))
 AREAS = (AuthRoutes, RegistrationRoutes, DispatchRoutes, ActivitiesRoutes, ScoringRoutes, NotificationRoutes,
          Open311Routes, RecordsRoutes)
 
@@ -42,6 +47,7 @@ _check_no_shadowed_handlers(AREAS)
 class GatewayService(*AREAS):
     name = "gateway"
     config = Config()
+    request_context = RequestContext()  # the request id on every log line of a request's worker
 
     registration = RpcProxy("registration")
     dispatch = RpcProxy("dispatch")
@@ -58,10 +64,13 @@ class GatewayService(*AREAS):
         pool = eventlet.GreenPool()
         results = pool.imap(self._check_service, SERVICES)
         checks.update(dict(zip(SERVICES, results, strict=True)))
+        outbox = {name: result.pop("outbox") for name, result in checks.items() if isinstance(result, dict)}
+        checks = {name: "ok" if isinstance(result, dict) else result for name, result in checks.items()}
         down = sorted(name for name, ok in checks.items() if ok != "ok")
         status = 200 if not down else 503
+        lagging = sorted(name for name, lag in outbox.items() if lag["oldest_age_seconds"] > OUTBOX_LAG_WARN_SECONDS)
         return json_response(status, {"status": "ok" if not down else "degraded",
-                                      "checks": checks, "down": down})
+                                      "checks": checks, "down": down, "outbox": outbox, "outbox_lagging": lagging})
 
     def _check_broker(self) -> str:
         try:
@@ -74,8 +83,8 @@ class GatewayService(*AREAS):
     def _check_service(self, name: str) -> str:
         try:
             with eventlet.Timeout(HEALTH_TIMEOUT):
-                getattr(self, name).ping()
-            return "ok"
+                answer = getattr(self, name).ping()
+            return {"outbox": answer.get("outbox") or {"pending": 0, "oldest_age_seconds": 0.0}}
         except eventlet.Timeout:
             return "no reply"
         except Exception as exc:
@@ -118,6 +127,11 @@ class GatewayService(*AREAS):
     @route("GET", "/asyncapi.json", tag="system", summary="消息接口的 AsyncAPI 2 文档")
     def asyncapi_document(self, call):
         return _asyncapi()
+
+    @route("GET", "/metrics", tag="system", summary="Prometheus 指标（本网关进程）", raw=True)
+    def metrics(self, call):
+        body, content_type = metrics.exposition()
+        return Response(body, content_type=content_type)
 
     @route("GET", "/favicon.ico", tag="system", summary="网站图标", raw=True)
     def favicon(self, call):

@@ -116,3 +116,21 @@ def drop_pg_database(url: str):
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         conn.close()
+
+
+def personal_data_in_log(text: str) -> list[str]:
+    """Lines the platform's processes wrote (``[service] …``) holding an ID number, phone or token.
+
+    The launcher's own banner (the demo logins, whose usernames are demo phones) is not a log line.
+    """
+    import re
+
+    from common.redaction import ID_NUMBER, PHONE
+
+    token = re.compile(r"eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]+|bd_demo_hotline")
+    found = []
+    for line in text.splitlines():
+        if line.startswith("[") or line.startswith("{"):
+            if ID_NUMBER.search(line) or PHONE.search(line) or token.search(line):
+                found.append(line[:300])
+    return found

@@ -19,6 +19,8 @@ class Envelope(Schema):
     source = fields.String(required=True)
     occurred_at = fields.String(required=True)
     data = fields.Dict(required=True)
+    # the HTTP request that caused the event, to follow it across services in the logs
+    request_id = fields.String(load_default=None, validate=validate.Length(max=80))
 
 
 def event(source: str, event_type: str):

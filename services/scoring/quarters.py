@@ -395,7 +395,7 @@ def _recognised(session, period: str) -> list[dict]:
                                  RECOGNISED_PER_COMMUNITY, (Snapshot.score.desc(), Snapshot.points.desc()))
         rows += [{"member_id": r["member_id"], "period": period, "community_id": community_id,
                   "stars": r["stars"], "rank": r["rank"],
-                  "title": f"{period} 在职党员进社区服务{r['stars']}星（表彰第{r['rank']}名）"} for r in ranked]
+                  "title": f"{period} 季度星级评定{r['stars']}星（表彰第{r['rank']}名）"} for r in ranked]
     return rows
 
 

@@ -76,8 +76,8 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     rid2, done = _served_request(staff, resident, zhang, item_id)
     assert done.status_code == 200 and (done.json()["stated_hours"], done.json()["hours_source"]) == (1.0, "default")
 
-    first = support.wait_for(lambda: _queued(staff, rid1), message="the stated hours in the confirmation queue")
-    second = support.wait_for(lambda: _queued(staff, rid2), message="the default hours in the queue")
+    first = support.wait_for(lambda: _queued(staff, rid1), message="the stated hours in the queue", timeout=60)
+    second = support.wait_for(lambda: _queued(staff, rid2), message="the default hours in the queue", timeout=60)
     assert (first["stated_hours"], first["status"], first["organisation"]) == (2.5, "stated", "东风社区")
     assert second["hours_source"] == "default" and second["confirmed_hours"] is None
     assert platform.login("13800000003").get("/api/records/queue").status_code == 403  # a member, no secretary
@@ -100,7 +100,7 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     assert record["volunteer_star"]["level"] == 0 and record["volunteer_star"]["next_level_at"] == 100
     # the e-volunteer card shows confirmed hours only
     support.wait_for(lambda: zhang.get(f"/api/members/{me}/card").json()["services"]["hours"]
-                     == card_before + 4.0, message="confirmed hours on the card")
+                     == card_before + 4.0, message="confirmed hours on the card", timeout=60)
 
     # trainings, awards, complaints with handling and outcome, each attributed to who recorded it
     assert staff.post("/api/records/trainings", {"member_ids": [me], "title": "志愿服务礼仪培训", "hours": 2,
@@ -118,9 +118,12 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     assert record["awards"][0]["organisation"] == "东风社区" and record["complaints"][0]["status"] == "closed"
 
     # the certificate: issued by the community that recorded the service
-    issued = staff.post("/api/records/certificates", {"member_id": me, "since": CHINA_TODAY, "until": CHINA_TODAY})
+    body = {"member_id": me, "since": CHINA_TODAY, "until": CHINA_TODAY}
+    issued = staff.post("/api/records/certificates", body, headers={"Idempotency-Key": "cert-e2e-1"})
     assert issued.status_code == 201, issued.text
     cert = issued.json()
+    retried = staff.post("/api/records/certificates", body, headers={"Idempotency-Key": "cert-e2e-1"})
+    assert retried.json()["number"] == cert["number"]  # a retried issue is one certificate
     assert cert["hours"] >= 4.0 and cert["issuer_name"] == "东风社区" and cert["valid"]
     pdf = zhang.get(f"/api/records/certificates/{cert['number']}/pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
@@ -166,7 +169,8 @@ def test_the_record_moves_to_the_new_community_once_the_member_consents(platform
     staff1, staff2 = platform.login("staff1"), platform.login("staff2")
     liu = platform.login("13800000004")  # 刘洋, 东风社区
     me = liu.user["user_id"]
-    support.wait_for(lambda: liu.get(f"/api/members/{me}/record").status_code == 200, message="刘洋's record")
+    support.wait_for(lambda: liu.get(f"/api/members/{me}/record").status_code == 200, message="刘洋's record",
+                     timeout=60)
     assert staff1.post("/api/records/trainings", {"member_ids": [me], "title": "助老服务培训", "hours": 3,
                                                   "held_on": CHINA_TODAY}).status_code == 201
     assert staff2.get(f"/api/members/{me}/record").status_code == 403
@@ -178,7 +182,7 @@ def test_the_record_moves_to_the_new_community_once_the_member_consents(platform
         transfers = liu.get(f"/api/members/{me}/record").json()["transfers"]
         return next((t for t in transfers if t["status"] == "pending"), None)
 
-    transfer = support.wait_for(pending, message="a transfer awaiting consent")
+    transfer = support.wait_for(pending, message="a transfer awaiting consent", timeout=60)
     assert (transfer["from_organisation"], transfer["to_organisation"]) == ("东风社区", "跃进社区")
     refused = staff2.get(f"/api/members/{me}/record")
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "TRANSFER_NOT_CONSENTED"
@@ -202,7 +206,7 @@ def test_the_e_branch_secretary_confirms_and_attendance_arrives_confirmed(platfo
     li = platform.login("13800000002")  # 李娜, a member of that e-branch
     me = li.user["user_id"]
     record = support.wait_for(lambda: (r := li.get(f"/api/members/{me}/record")).status_code == 200 and r.json(),
-                              message="李娜's record")
+                              message="李娜's record", timeout=60)
     assert "社区志愿服务基础培训" in [t["title"] for t in record["trainings"]]  # the demo's training
 
     item = staff.post(f"/api/communities/{staff.user['community_id']}/menu", {
@@ -215,7 +219,7 @@ def test_the_e_branch_secretary_confirms_and_attendance_arrives_confirmed(platfo
         assert got.status_code == 200, got.text
         return next((e for e in got.json() if e["ref_id"] == rid and e["source"] == "request"), None)
 
-    entry = support.wait_for(queued, message="李娜's hours in her secretary's queue")
+    entry = support.wait_for(queued, message="李娜's hours in her secretary's queue", timeout=60)
     assert all(e["member_id"] != zhang.user["user_id"] for e in zhang.get("/api/records/queue").json())
     assert li.post(f"/api/records/entries/{entry['id']}/confirm", {}).status_code == 403  # not her own
     ok = zhang.post(f"/api/records/entries/{entry['id']}/confirm", {})
@@ -228,7 +232,7 @@ def test_the_e_branch_secretary_confirms_and_attendance_arrives_confirmed(platfo
         "starts_at": datetime.now(UTC).isoformat(), "ends_at": datetime.now(UTC).isoformat(), "place": "东风公园",
         "member_id": me, "hours": 3.0}))
     record = support.wait_for(lambda: (r := li.get(f"/api/members/{me}/record").json())["confirmed_hours"]
-                              == before + 3.0 and r, message="attendance hours confirmed")
+                              == before + 3.0 and r, message="attendance hours confirmed", timeout=60)
     came = next(e for e in record["entries"] if e["source"] == "activity" and e["ref_id"] == 990001)
     assert (came["status"], came["hours_source"], came["place"]) == ("confirmed", "attendance", "东风公园")
 
@@ -245,7 +249,7 @@ def test_a_micro_wish_has_no_hours_until_the_organiser_gives_them(platform):
         return next((e for e in staff.get("/api/records/queue").json()
                      if e["source"] == "wish" and e["ref_id"] == wish["id"]), None)
 
-    entry = support.wait_for(queued, message="the wish in the confirmation queue")
+    entry = support.wait_for(queued, message="the wish in the confirmation queue", timeout=60)
     assert (entry["stated_hours"], entry["hours_source"], entry["title"]) == (None, "none", "微心愿：修好楼道的灯")
     missing = staff.post(f"/api/records/entries/{entry['id']}/confirm", {})
     assert missing.status_code == 400 and missing.json()["error"]["code"] == "HOURS_REQUIRED"

@@ -55,10 +55,14 @@ def idempotent(store: Store, idem: Idem, fn: Callable[[], dict]):
         return done
     try:
         return retry_on_conflict(fn)
-    except IntegrityError:
+    except (IntegrityError, Conflict) as err:
+        # a concurrent twin with the same key (a client's retry racing its first attempt, both
+        # redelivered after a crash) may have won: its result is this command's result too
         done = idem.replay(store)
         if done is not None:
             return done
+        if isinstance(err, Conflict):
+            raise
         # a concurrent twin of this command (e.g. the same member claiming twice at once) won
         raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试") from None
 

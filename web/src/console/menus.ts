@@ -1,4 +1,6 @@
 // The side menu of each role: path and Chinese title.
+import { recordsMenu } from './records/routes'
+
 export interface MenuEntry { path: string; title: string }
 
 const AREA: MenuEntry[] = [
@@ -16,6 +18,7 @@ export const MENUS: Record<string, MenuEntry[]> = {
     { path: '/community/registrations', title: '报到审核' },
     { path: '/community/activities', title: '志愿活动' },
     { path: '/community/quarters', title: '季度积分与评价' },
+    ...recordsMenu,
     { path: '/messages', title: '站内消息' },
   ],
   grid_leader: [

@@ -1,6 +1,7 @@
 // The console's screens by role; each role's folder owns its pages. Records (#16) may add
 // `console/records/routes.ts` and spread it here.
 import type { RouteRecordRaw } from 'vue-router'
+import { recordsRoutes } from './records/routes'
 
 export const COMMUNITY = ['community_staff']
 export const GRID = ['grid_leader']
@@ -34,4 +35,5 @@ export const roleRoutes: RouteRecordRaw[] = [
   { path: 'unit', name: 'unit-home', component: () => import('./unit/UnitHome.vue'), meta: { title: '单位季度报告', roles: UNIT } },
   // everyone signed in
   { path: 'messages', component: () => import('./messages/MessagesView.vue'), meta: { title: '站内消息' } },
+  ...recordsRoutes,
 ]

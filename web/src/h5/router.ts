@@ -22,6 +22,7 @@ const routes: RouteRecordRaw[] = [
   { path: '/m/claim', component: () => import('./member/ClaimPage.vue'), meta: { area: 'member', title: '认领' } },
   { path: '/m/card', component: () => import('./member/CardPage.vue'), meta: { area: 'member', title: '电子义工证' } },
   { path: '/m/record', component: () => import('./records/RecordPage.vue'), meta: { area: 'member', title: '志愿服务记录' } },
+  { path: '/m/record/confirm', component: () => import('./records/ConfirmPage.vue'), meta: { area: 'member', title: '确认服务时长' } },
   { path: '/m/points', component: () => import('./member/PointsPage.vue'), meta: { area: 'member', title: '我的积分' } },
   { path: '/m/profile', component: () => import('./member/ProfilePage.vue'), meta: { area: 'member', title: '特长与空闲时间' } },
   { path: '/m/transfer', component: () => import('./member/TransferPage.vue'), meta: { area: 'member', title: '转移报到关系' } },
