@@ -96,8 +96,8 @@ class RecordsService(ServiceBase):
 
     # ---- certificates ----
     @rpc
-    def issue_certificate(self, actor, payload):
-        return certificates.issue(self.db, self.registration, actor, payload)
+    def issue_certificate(self, actor, payload, idempotency_key=None):
+        return certificates.issue(self.db, self.registration, actor, payload, idempotency_key)
 
     @rpc
     def list_certificates(self, actor, query=None):

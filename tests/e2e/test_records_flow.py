@@ -118,9 +118,12 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     assert record["awards"][0]["organisation"] == "东风社区" and record["complaints"][0]["status"] == "closed"
 
     # the certificate: issued by the community that recorded the service
-    issued = staff.post("/api/records/certificates", {"member_id": me, "since": CHINA_TODAY, "until": CHINA_TODAY})
+    body = {"member_id": me, "since": CHINA_TODAY, "until": CHINA_TODAY}
+    issued = staff.post("/api/records/certificates", body, headers={"Idempotency-Key": "cert-e2e-1"})
     assert issued.status_code == 201, issued.text
     cert = issued.json()
+    retried = staff.post("/api/records/certificates", body, headers={"Idempotency-Key": "cert-e2e-1"})
+    assert retried.json()["number"] == cert["number"]  # a retried issue is one certificate
     assert cert["hours"] >= 4.0 and cert["issuer_name"] == "东风社区" and cert["valid"]
     pdf = zhang.get(f"/api/records/certificates/{cert['number']}/pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
