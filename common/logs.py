@@ -26,6 +26,7 @@ from common import metrics
 
 REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+LONG_DIGITS = re.compile(r"\d{7,}")
 TOKEN = re.compile(r"(eyJ[\w-]{5,}\.[\w-]{5,}\.[\w-]+|(?i:bearer)\s+\S+|\bbd_[A-Za-z0-9_]{8,})")
 QUIET_RPC = {"ping"}  # health probes: every few seconds from every gateway; not worth a line each
 
@@ -37,10 +38,15 @@ def current_request_id() -> str | None:
 
 
 def new_request_id(offered: str | None = None) -> str:
-    """The caller's ``X-Request-Id`` when it looks like one, else a fresh one."""
-    if offered and SANE_REQUEST_ID.match(offered):
+    """The caller's ``X-Request-Id`` when it looks like one, else a fresh one.
+
+    Never a long run of digits: an id must not look like a phone or an ID number (the scrubber
+    would mask it and the trail would break), nor smuggle one into every line.
+    """
+    if offered and SANE_REQUEST_ID.match(offered) and not LONG_DIGITS.search(offered):
         return offered
-    return uuid.uuid4().hex[:16]
+    hex_ = uuid.uuid4().hex[:16]
+    return "-".join(hex_[i:i + 4] for i in range(0, 16, 4))
 
 
 @contextlib.contextmanager

@@ -8,7 +8,9 @@ from common.masking import mask_phone
 
 # 18-digit resident ID (last may be X) and 15-digit legacy ones; mainland mobiles 1[3-9]xxxxxxxxx
 ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
-PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# not inside a longer token: a hex request id or a UUID may hold a run of eleven digits
+PHONE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
+KEEP = ("event_id", "command_id")  # the ids replay and deduplication rely on stay as they are
 ID_MARK = "[证件号已隐去]"
 
 
@@ -26,7 +28,7 @@ def redact(value):
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, dict):
-        return {redact(k): redact(v) for k, v in value.items()}
+        return {redact(k): (v if k in KEEP else redact(v)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redact(v) for v in value]
     return value

@@ -83,9 +83,10 @@ class RecordsRoutes:
 
     # ---- certificates ----
     @route("POST", "/api/records/certificates", tag=TAG, summary="出具志愿服务证明（谁记录谁证明）",
+           description="可带 Idempotency-Key：重复提交只出具一份证明。",
            body=schemas.IssueCertificate, response=schemas.CertificateView, status=201)
     def records_issue_certificate(self, call):
-        return self.records.issue_certificate(call.actor, call.body)
+        return self.records.issue_certificate(call.actor, call.body, idempotency_key=call.idempotency_key)
 
     @route("GET", "/api/records/certificates", tag=TAG, summary="志愿服务证明列表（党员：本人的）",
            query=schemas.CertificateQuery, response=schemas.CertificateView(many=True))

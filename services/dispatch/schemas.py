@@ -192,6 +192,8 @@ class SearchQuery(StrictSchema):
     updated_after = AwareDateTime(load_default=None)
     updated_before = AwareDateTime(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000),
+                            metadata={"description": "跳过前若干条（分页：limit 条一页）"})
 
 
 class SearchParams(StrictSchema):
@@ -204,6 +206,8 @@ class SearchParams(StrictSchema):
     updated_after = fields.String(load_default=None)
     updated_before = fields.String(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000),
+                            metadata={"description": "跳过前若干条（分页：limit 条一页）"})
 
 
 class HistoryEntry(Schema):

@@ -135,6 +135,7 @@ class Certificate(Base):
     """志愿服务证明: the facts printed, frozen at issue; the PDF is rendered from them."""
 
     __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("issued_by", "idempotency_key", name="uq_certificates_issued_by_idem"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     member_id: Mapped[int] = mapped_column(Integer, index=True)
@@ -154,6 +155,7 @@ class Certificate(Base):
     revoked_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     revoked_by: Mapped[int | None] = mapped_column(Integer)
     revoke_reason: Mapped[str] = mapped_column(Text, default="")
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))  # a retried issue is one certificate
 
 
 class Transfer(Base):

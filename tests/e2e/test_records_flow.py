@@ -118,9 +118,12 @@ def test_hours_are_stated_confirmed_corrected_and_only_confirmed_hours_count(pla
     assert record["awards"][0]["organisation"] == "东风社区" and record["complaints"][0]["status"] == "closed"
 
     # the certificate: issued by the community that recorded the service
-    issued = staff.post("/api/records/certificates", {"member_id": me, "since": CHINA_TODAY, "until": CHINA_TODAY})
+    body = {"member_id": me, "since": CHINA_TODAY, "until": CHINA_TODAY}
+    issued = staff.post("/api/records/certificates", body, headers={"Idempotency-Key": "cert-e2e-1"})
     assert issued.status_code == 201, issued.text
     cert = issued.json()
+    retried = staff.post("/api/records/certificates", body, headers={"Idempotency-Key": "cert-e2e-1"})
+    assert retried.json()["number"] == cert["number"]  # a retried issue is one certificate
     assert cert["hours"] >= 4.0 and cert["issuer_name"] == "东风社区" and cert["valid"]
     pdf = zhang.get(f"/api/records/certificates/{cert['number']}/pdf")
     assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
@@ -174,6 +177,9 @@ def test_the_record_moves_to_the_new_community_once_the_member_consents(platform
     moved = staff1.post(f"/api/members/{me}/transfer", {"community_id": staff2.user["community_id"],
                                                          "reason": "搬家到跃进社区"})
     assert moved.status_code == 200, moved.text
+    # the move waits for the new community (#11); 刘洋's old token ended with the move
+    assert staff2.post(f"/api/members/{me}/accept", {}).status_code == 200
+    liu = platform.login("13800000004")
 
     def pending():
         transfers = liu.get(f"/api/members/{me}/record").json()["transfers"]

@@ -21,10 +21,15 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 LOGINS = {"district_staff": "district", "street_staff": "street", "community_staff": "staff1",
           "grid_leader": "grid1", "resident": "resident2", "member": "13800000006", "unit_org": "unit1"}
-SKIP = {("POST", "/api/auth/logout")}  # would sign the fuzzing caller out mid-run
+SKIP = {
+    ("POST", "/api/auth/logout"),  # would sign the fuzzing caller out mid-run
+    # the web app's pages: 503 "not built yet" until web/ is built (CI builds it); the browser
+    # tests cover them, and they take no input
+    ("GET", "/"), ("GET", "/h5/"),
+}
 
 
 def _resolve(doc, schema, depth=0):

@@ -58,5 +58,11 @@ def test_json_lines_carry_the_request_id(monkeypatch):
 
 
 def test_a_request_id_offered_by_a_client_is_kept_only_when_sane():
-    assert logs.new_request_id("trace-0123456789") == "trace-0123456789"
+    assert logs.new_request_id("trace-0a1b2c3d4e") == "trace-0a1b2c3d4e"
     assert logs.new_request_id("x\n13800000001 injected") != "x\n13800000001 injected"
+    assert logs.new_request_id("13800000001-abc") != "13800000001-abc"  # not a phone on every line
+    from common.redaction import ID_NUMBER, PHONE
+
+    for _ in range(2000):  # generated ids never look like personal data
+        made = logs.new_request_id()
+        assert not PHONE.search(made) and not ID_NUMBER.search(made), made

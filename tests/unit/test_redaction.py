@@ -13,6 +13,8 @@ def test_text_and_structures_are_scrubbed():
     assert redact({"caller": {"phone": "13800001234"}, "ids": ["110101199003071234"]}) == {
         "caller": {"phone": "138****1234"}, "ids": ["[证件号已隐去]"]}
     assert redact_bytes(b"\xff13800001234\xfe") == b"\xff138****1234\xfe"
+    assert redact_text("[13015208417d4578] ok") == "[13015208417d4578] ok"  # a request id, not a phone
+    assert redact({"event_id": "13800001234", "x": "13800001234"}) == {"event_id": "13800001234", "x": "138****1234"}
 
 
 def test_database_errors_are_described_without_sql_or_values():

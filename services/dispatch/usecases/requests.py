@@ -225,5 +225,5 @@ def search_requests(store: Store, actor: dict, query: dict) -> list[dict]:
         stmt = stmt.where(Request.updated_at < q["updated_before"])
     with store.sessionmaker() as session:
         rows = session.scalars(stmt.order_by(Request.updated_at.desc(), Request.id.desc())
-                               .limit(q["limit"])).all()
+                               .offset(q["offset"]).limit(q["limit"])).all()
         return _views(session, rows, actor, history=False)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
-from common.db import Store, utcnow
+from common.db import IntegrityError, Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound, Unprocessable
 from common.schemas import load
 from services.records import domain, pdf, schemas
@@ -37,10 +37,24 @@ def _by_number(session, number: str, *, lock=False) -> Certificate:
     return cert
 
 
-def issue(store: Store, registration, actor: dict, payload: dict) -> dict:
-    """谁记录谁证明: the community's staff certify the hours their community recorded and confirmed."""
+def _already_issued(session, actor: dict, idempotency_key: str | None) -> Certificate | None:
+    if not idempotency_key:
+        return None
+    return session.scalar(select(Certificate).where(Certificate.issued_by == actor["user_id"],
+                                                    Certificate.idempotency_key == idempotency_key))
+
+
+def issue(store: Store, registration, actor: dict, payload: dict, idempotency_key: str | None = None) -> dict:
+    """谁记录谁证明: the community's staff certify the hours their community recorded and confirmed.
+
+    The same ``Idempotency-Key`` from the same person answers with the certificate already issued.
+    """
     actor = load_actor(actor)
     data = load(schemas.IssueCertificate(), payload)
+    with store.sessionmaker() as session:
+        done = _already_issued(session, actor, idempotency_key)
+        if done is not None:
+            return certificate_row(done)
     community_id = data["community_id"] if data["community_id"] is not None else actor.get("community_id")
     if community_id is None:
         raise Forbidden(code="COMMUNITY_REQUIRED", message="请指明出具证明的社区（community_id）")
@@ -71,9 +85,13 @@ def issue(store: Store, registration, actor: dict, payload: dict) -> dict:
                            volunteer_number=member.volunteer_number or volunteer_number(member.member_id),
                            since=data["since"], until=data["until"], hours=hours, services=len(rows),
                            summary=domain.content_summary(rows), issued_on=today, issued_by=actor["user_id"],
-                           issued_at=utcnow())
+                           issued_at=utcnow(), idempotency_key=idempotency_key)
         session.add(cert)
-        session.flush()
+        try:
+            session.flush()
+        except IntegrityError:  # the same key raced in: answer with the first
+            session.rollback()
+            return certificate_row(_already_issued(session, actor, idempotency_key))
         cert.number = domain.certificate_number(today, cert.id)
         session.flush()
         uow.emit("certificate.issued", {"number": cert.number, "member_id": cert.member_id,

@@ -72,7 +72,9 @@ class Screen:
         self.page.screenshot(path=str(path), full_page=False)
         violations = axe_violations(self.page)
         assert not violations, f"axe on {label}: " + "; ".join(
-            f"{v['id']} ({v['impact']}): {v['help']} → {[n['target'] for n in v['nodes'][:3]]}" for v in violations)
+            f"{v['id']} ({v['impact']}): {v['help']} → "
+            + str([(n["target"], n["any"][0]["message"] if n["any"] else "") for n in v["nodes"][:3]])
+            for v in violations)
         return path
 
 

@@ -8,6 +8,8 @@ import { roleRoutes } from './routes'
 const routes: RouteRecordRaw[] = [
   { path: '/login', name: 'login', component: LoginView, meta: { public: true, title: '登录' } },
   { path: '/', component: ConsoleLayout, children: roleRoutes },
+  // full screen for a projector on site, outside the console's frame
+  { path: '/checkin/:id', component: () => import('./activities/CheckinScreen.vue'), meta: { title: '现场签到', roles: ['community_staff', 'grid_leader', 'street_staff', 'district_staff', 'unit_org'] } },
   { path: '/:rest(.*)*', name: 'not-found', component: () => import('./layout/NotFound.vue'), meta: { title: '页面不存在' } },
 ]
 
