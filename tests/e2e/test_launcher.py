@@ -78,8 +78,9 @@ def launch(tmp_path_factory):
             env.pop(f"{name.upper()}_DATABASE_URL", None)
         run_args = ["--no-demo", "--scale", scale, *args]
         if via_make:
-            # -o: the venv is taken as installed (CI made it), so make goes straight to the launcher
-            cmd = ["make", "-s", "-o", ".venv/.installed", "run", f"PY={sys.executable}", f"ARGS={' '.join(run_args)}"]
+            # -o: the venv and the web build are taken as made (CI made them): make goes straight to the launcher
+            cmd = ["make", "-s", "-o", ".venv/.installed", "-o", "web/dist/.built", "run", f"PY={sys.executable}",
+                   f"ARGS={' '.join(run_args)}"]
         else:
             cmd = [sys.executable, "-m", "cli.main", "run", *run_args]
         log_path = root / f"launcher-{len(started)}.log"

@@ -1,7 +1,8 @@
 """The deployment files run the same processes as ``make run`` and are valid: Kubernetes manifests
-against the Kubernetes schemas (kubernetes-validate ships them: no network)."""
+against the Kubernetes schemas (kubernetes-validate ships them: no network), compose by reading."""
 
 import copy
+import re
 
 import kubernetes_validate
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from cli import k8s
 from cli.run import PROCESSES
+from common.config import ROOT, SERVICES
 
 K8S_VERSION = "1.30.0"
 
@@ -54,3 +56,32 @@ def test_a_deployment_per_process_with_probes_secrets_and_a_migration_job():
     command = " ".join(job["spec"]["template"]["spec"]["containers"][0]["command"])
     assert "cli.main migrate" in command and "seed-demo" not in command
     assert not [d for d in docs if d["kind"] == "Secret"], "secrets are the operator's, never in the repository"
+
+
+def _compose(name="docker-compose.yml") -> dict:
+    return yaml.safe_load((ROOT / name).read_text(encoding="utf-8"))
+
+
+def test_compose_runs_the_same_processes_as_make_run():
+    services = _compose()["services"]
+    served = sorted(s["command"][-1] for s in services.values()
+                    if s.get("command", [])[:3] == ["python", "-m", "cli.serve"])
+    assert served == sorted(PROCESSES) == sorted((*SERVICES, "gateway"))
+    # every service's database is created by the PostgreSQL init script
+    init = (ROOT / "docker" / "postgres-init.sql").read_text(encoding="utf-8")
+    assert all(f"CREATE DATABASE {name};" in init for name in SERVICES)
+
+
+def test_compose_production_profile_requires_secrets_and_loads_no_demo():
+    base, production = _compose()["services"], _compose("docker-compose.production.yml")["services"]
+    assert set(PROCESSES) <= set(production) <= set(base)
+    for name, override in production.items():
+        env = {**base[name].get("environment", {}), **override.get("environment", {})}
+        secrets = {k: v for k, v in env.items() if re.search(r"SECRET|KEY|PASSWORD", k)}
+        assert {"TOKEN_SECRET", "ID_HASH_KEY"} <= set(secrets), name
+        for key, value in secrets.items():
+            assert re.fullmatch(rf"\$\{{{key}:\?[^}}]+\}}", str(value)), f"{name}: {key} has a default or no check"
+        if name in PROCESSES:
+            assert "9300/health" in " ".join(override["healthcheck"]["test"])
+    assert "seed-demo" not in " ".join(production["migrate"]["command"])
+    assert "seed-demo" in " ".join(base["migrate"]["command"])  # the plain file is the demo

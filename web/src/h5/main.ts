@@ -3,7 +3,17 @@ import { createApp } from 'vue'
 import { createPinia } from 'pinia'
 import 'vant/lib/index.css'
 import './theme.css'
+import { onUnauthorized } from '@/api'
+import { useSession } from '@/stores/session'
 import App from './App.vue'
 import { router } from './router'
 
-createApp(App).use(createPinia()).use(router).mount('#app')
+const app = createApp(App).use(createPinia()).use(router)
+// a session that expired mid-use: back to sign-in, then where the person was
+onUnauthorized(() => {
+  useSession().expired()
+  if (router.currentRoute.value.path !== '/login') {
+    router.replace({ path: '/login', query: { next: router.currentRoute.value.fullPath } })
+  }
+})
+app.mount('#app')

@@ -1,43 +1,23 @@
-// The H5's calls to the gateway. TODO(scaffold): delegate to the shared client of web/src/api.
-import type { ApiErrorBody } from './errors'
+// The H5's calls, through the one API client of web/src/api (session cookie, CSRF header, the
+// API's Chinese errors as ApiError). Pages name concrete paths; the types come from types.ts.
+import { ApiError, api as unwrap, client } from '@/api'
 
-export class ApiError extends Error {
-  status: number
-  code: string
-  fields: Record<string, unknown>
-  constructor(status: number, body: ApiErrorBody) {
-    super(body.message)
-    this.status = status
-    this.code = body.code
-    this.fields = body.fields ?? {}
-  }
-}
+export { ApiError }
 
-let devToken = '' // TEMP until the scaffold's cookie auth lands
-
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' }
-  if (devToken) headers.Authorization = `Bearer ${devToken}`
-  const resp = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  const text = await resp.text()
-  const data = text ? JSON.parse(text) : null
-  if (!resp.ok) {
-    throw new ApiError(resp.status, data?.error ?? { code: 'HTTP_' + resp.status, message: '网络异常，请稍后再试' })
-  }
-  if (data && typeof data === 'object' && 'token' in data) devToken = (data as { token: string }).token
-  return data as T
+type Call = Promise<{ data?: unknown; error?: unknown; response: Response }>
+// openapi-fetch takes a concrete path as well as a template; the pages pass concrete ones
+const raw = client as unknown as {
+  GET(path: string): Call
+  POST(path: string, init: { body: unknown }): Call
+  PATCH(path: string, init: { body: unknown }): Call
+  DELETE(path: string): Call
 }
 
 export const api = {
-  get: <T>(path: string) => call<T>('GET', path),
-  post: <T>(path: string, body: unknown = {}) => call<T>('POST', path, body),
-  patch: <T>(path: string, body: unknown) => call<T>('PATCH', path, body),
-  del: <T>(path: string) => call<T>('DELETE', path),
+  get: <T>(path: string) => unwrap(raw.GET(path)) as Promise<T>,
+  post: <T>(path: string, body: unknown = {}) => unwrap(raw.POST(path, { body })) as Promise<T>,
+  patch: <T>(path: string, body: unknown) => unwrap(raw.PATCH(path, { body })) as Promise<T>,
+  del: <T>(path: string) => unwrap(raw.DELETE(path)) as Promise<T>,
 }
 
 export function errorText(err: unknown): string {

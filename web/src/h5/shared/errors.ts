@@ -1,11 +1,9 @@
-// The API's one error format: {error: {code, message, fields}}; fields may nest (fields.fields.floor).
-export interface ApiErrorBody {
-  code: string
-  message: string
-  fields?: Record<string, unknown>
-}
-
+// The message for one field: the API's errors arrive flattened by ApiError
+// ({"fields.floor": "…"}); the pages' own checks use the same shape or nested lists.
 export function fieldMessage(fields: Record<string, unknown> | undefined, ...path: string[]): string {
+  if (!fields) return ''
+  const flat = fields[path.join('.')]
+  if (typeof flat === 'string') return flat
   let node: unknown = fields
   for (const key of path) {
     if (node && typeof node === 'object' && key in (node as Record<string, unknown>)) {

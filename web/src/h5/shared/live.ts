@@ -1,19 +1,19 @@
 // Live updates: a new offer or message shows within seconds, without a reload.
-// TODO(scaffold): use the shared live-update mechanism of web/src once it lands.
+// One short poll of the inbox (web/src/live, every 3 s while visible) for the whole H5: a new
+// message — an offer, a completed service — refreshes the pages that listen.
 import { onBeforeUnmount, onMounted, ref, type Ref } from 'vue'
+import { createPoller, type Poller } from '@/live/polling'
 import { api } from './api'
 import type { Inbox } from './types'
 
-const POLL_MS = 2500
 const unread = ref(0)
 const listeners = new Set<() => void>()
-let timer: number | undefined
+let poller: Poller | undefined
 let lastTop = -1
 
 async function tick() {
-  if (document.hidden) return
   try {
-    const inbox = await api.get<Inbox>('/api/inbox')
+    const inbox = await api.get<Inbox>('/api/inbox?limit=1')
     unread.value = inbox.unread ?? 0
     const top = inbox.messages?.[0]?.id ?? 0
     if (lastTop !== -1 && top !== lastTop) listeners.forEach((fn) => fn())
@@ -24,9 +24,9 @@ async function tick() {
 }
 
 function ensure() {
-  if (timer === undefined) {
-    tick()
-    timer = window.setInterval(tick, POLL_MS)
+  if (!poller) {
+    poller = createPoller(tick)
+    poller.start()
   }
 }
 

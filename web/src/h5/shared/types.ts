@@ -1,21 +1,21 @@
-// Names for the generated API types the H5 uses (generated from the gateway's OpenAPI).
-import type { components } from '@/api/schema'
+// Names for the generated API types the H5 uses (web/src/api, generated from the gateway's OpenAPI).
+import type { Schema } from '@/api'
 
-type S = components['schemas']
-export type Principal = S['RegistrationPrincipal']
+export type Principal = Schema<'RegistrationPrincipal'>
 // the same request schema appears twice (with and without history): either shape
-export type ServiceRequest = S['DispatchRequest'] & Partial<S['DispatchRequest1']>
-export type MenuItem = S['DispatchMenuItem']
-export type FieldDefinition = S['DispatchFieldDefinition']
-export type Wish = S['DispatchWish']
-export type Opinion = S['DispatchOpinion']
-export type Activity = S['ActivitiesActivity']
-export type Signup = S['ActivitiesSignup']
-export type MySignup = S['ActivitiesMySignup']
-export type Inbox = S['NotifyInbox']
-export type Message = S['NotifyMessage']
-export type Member = S['RegistrationMember']
-export type Card = S['RegistrationCard']
-export type Balance = S['ScoringBalance']
-export type Post = S['RegistrationPost']
-export type Place = S['RegistrationPlace']
+export type ServiceRequest = Schema<'DispatchRequest'> & Partial<Schema<'DispatchRequest1'>>
+export type MenuItem = Schema<'DispatchMenuItem'>
+export type FieldDefinition = Schema<'DispatchFieldDefinition'>
+export type Wish = Schema<'DispatchWish'>
+export type Opinion = Schema<'DispatchOpinion'>
+export type Activity = Schema<'ActivitiesActivity'>
+export type Signup = Schema<'ActivitiesSignup'>
+export type MySignup = Schema<'ActivitiesMySignup'>
+export type Inbox = Schema<'NotifyInbox'>
+export type Message = Schema<'NotifyMessage'>
+export type Member = Schema<'RegistrationMember'>
+export type Card = Schema<'RegistrationCard'>
+export type Balance = Schema<'ScoringBalance'>
+export type Post = Schema<'RegistrationPost'>
+export type Place = Schema<'RegistrationPlace'>
+export type VolunteerRecord = Schema<'RecordsRecord'>
