@@ -46,6 +46,8 @@ TABLE = {
     # ---- personal data (not an HTTP operation: who sees a phone in full)
     "personal.full_phone": {R: OWN, M: (OWN, ASSIGNED), G: (OWN, ASSIGNED), C: COMMUNITY, A: OWN},
     "personal.unit_contact_phone": {U: WORK_UNIT, **OFFICES},
+    # ---- RPC-only operations (no HTTP route): who may do them besides the system itself
+    "internal.create_api_key": {D: ANY},
 
     # ---- registration: the tree, work units, members
     "registration.get_place": EVERYONE,
@@ -60,6 +62,7 @@ TABLE = {
     "registration.co_building_units": EVERYONE,
     "registration.register_member": {C: COMMUNITY},
     "registration.sign_up": PUBLIC,
+    "registration.signup_reviews": {C: COMMUNITY},
     "registration.submit_registration": {M: OWN, G: OWN, A: OWN},
     # the profile (phone masked by personal.full_phone): neighbours in the community may look up who serves them
     "registration.get_member": {R: COMMUNITY, M: (OWN, COMMUNITY), G: (OWN, COMMUNITY), **OFFICES, U: WORK_UNIT,

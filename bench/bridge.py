@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import unquote
 
 import requests
 from kombu import Connection, Exchange, Queue
@@ -24,6 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench.common import argparser, login, peak_memory_mb, percentiles, platform, print_summary  # noqa: E402
 from cli import demo  # noqa: E402
 from services.bridge.demo import DEMO_API_KEY, DEMO_SYSTEM  # noqa: E402
+from tests import support
 
 PROCESSES = ("registration", "dispatch", "bridge", "gateway")
 
@@ -33,11 +35,13 @@ def run_commands(amqp_uri, community, item_id, count, tag, prefix) -> dict:
     queue = Queue(f"bench-{uuid.uuid4().hex[:6]}", Exchange("baodao.public", type="topic", durable=True),
                   routing_key="command.*", auto_delete=True)
     sent_at, latencies, answered = {}, [], set()
-    with Connection(amqp_uri) as conn:
+    vhost = unquote(amqp_uri.rsplit("/", 1)[1])
+    # the hotline on its own broker account: the platform knows a sender by RabbitMQ's user_id
+    with Connection(amqp_uri) as conn, Connection(support.broker_user(DEMO_SYSTEM, vhost)) as hotline:
         channel = conn.channel()
         bound = queue(channel)
         bound.declare()
-        producer = conn.Producer()
+        producer = hotline.Producer()
         started = time.perf_counter()
         for n in range(count):
             command_id = f"{prefix}-{n}"
@@ -47,7 +51,7 @@ def run_commands(amqp_uri, community, item_id, count, tag, prefix) -> dict:
                                   "community_id": community, "menu_item_id": item_id, "fields": {"topic": "family"},
                                   "caller": {"name": "压测来电", "phone": f"139{n:08d}"}}},
                              exchange="baodao.commands", routing_key="request.place", serializer="json",
-                             delivery_mode=2)
+                             delivery_mode=2, user_id=DEMO_SYSTEM)
         deadline = time.monotonic() + 300
         while len(answered) < count and time.monotonic() < deadline:
             message = bound.get(no_ack=True)

@@ -32,6 +32,7 @@ from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.common import argparser, peak_memory_mb, percentiles, platform, print_summary  # noqa: E402
+from common import assertions  # noqa: E402
 from common.config import nameko_config  # noqa: E402
 from common.db import EventPublisher, Store, envelope  # noqa: E402
 from services.registration import demo as registration_demo  # noqa: E402
@@ -164,11 +165,11 @@ def main():
             prober = threading.Thread(target=probe, daemon=True)
             prober.start()
             started = time.perf_counter()
-            notice = rpc.notify.broadcast(SYSTEM, {**NOTICE, "audience": {"roles": ["member"],
+            notice = rpc.notify.broadcast(assertions.system("bench"), {**NOTICE, "audience": {"roles": ["member"],
                                                                           "street_id": context["street_id"]}})
             accepted = time.perf_counter() - started
-            done = support.wait_for(lambda: (n := rpc.notify.get_notice(SYSTEM, notice["id"]))["status"] == "done"
-                                    and n, timeout=600, interval=0.2, message="the fan-out")
+            done = support.wait_for(lambda: (n := rpc.notify.get_notice(assertions.system("bench"), notice["id"]))[
+                "status"] == "done" and n, timeout=600, interval=0.2, message="the fan-out")
             elapsed = time.perf_counter() - started
             stop.set()
             prober.join(5)
@@ -193,9 +194,9 @@ def main():
             # 3. webhooks: one receiver slow, one fast; the fast one must not wait for the slow one
             with receiver(args.slow_seconds, tmp) as (base, count):
                 community = context["community_ids"][0]
-                rpc.notify.set_channel(SYSTEM, {"community_id": community, "channel": "wecom",
+                rpc.notify.set_channel(assertions.system("bench"), {"community_id": community, "channel": "wecom",
                                                 "config": {"url": f"{base}/slow"}})
-                rpc.notify.set_channel(SYSTEM, {"community_id": community, "channel": "webhook",
+                rpc.notify.set_channel(assertions.system("bench"), {"community_id": community, "channel": "webhook",
                                                 "config": {"url": f"{base}/fast", "secret": "bench"}})
                 publisher = EventPublisher(amqp_uri, "dispatch")
                 started = time.monotonic()

@@ -192,6 +192,9 @@ def print_logins(logins):
 
 def main(seed_demo: bool = True, scale: str | None = None) -> int:
     from cli import demo
+    from common import secrets
+
+    secrets.ensure_generated(config.data_dir())  # #11: random on first run, kept in var/secrets.env
 
     try:
         counts = parse_scale(scale)

@@ -65,6 +65,13 @@ def main(argv=None):
         return 2
     name = args[0]
     tie_to_launcher()
+    from common import secrets
+
+    try:
+        secrets.require()  # a container (or any start outside `baodao run`) brings its own
+    except secrets.MissingSecret as exc:
+        print(exc, file=sys.stderr)
+        return 2
     instance = os.environ.get("BAODAO_INSTANCE", "1")
     logs.configure(name if instance == "1" else f"{name}.{instance}")
     config = nameko_config()

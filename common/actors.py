@@ -38,6 +38,9 @@ class Actor(Schema):
     grid_id = fields.Integer(allow_none=True, load_default=None)
     work_unit_id = fields.Integer(allow_none=True, load_default=None)
     e_branch_id = fields.Integer(allow_none=True, load_default=None)
+    e_branch_ids = fields.List(fields.Integer(), load_default=list)
+    secretary_of = fields.List(fields.Integer(), load_default=list)  # e-branches the member is secretary of
+    e_branch_secretary = fields.Boolean(load_default=False)
 
 
 def reaches(actor: dict, *, community_id=None, street_id=None, district_id=None) -> bool:

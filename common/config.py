@@ -57,6 +57,8 @@ def nameko_config(**extra) -> dict:
     return config
 
 
-def secret(name: str, default: str) -> bytes:
-    """Secrets (token signing, ID-number hashing key). The default is for demos only."""
-    return os.environ.get(name, default).encode()
+def secret(name: str) -> bytes:
+    """A secret (token signing, actor assertions, ID-number hashing): no default — see common/secrets.py."""
+    from common import secrets
+
+    return secrets.get(name)

@@ -19,6 +19,7 @@ from nameko.web.server import WebServer
 from werkzeug.wrappers import Response
 
 import authz
+from common import assertions
 from common.errors import AppError, Forbidden, Unauthorized, ValidationFailed
 from common.schemas import load
 from gateway import edge, session, tokens, web
@@ -115,14 +116,25 @@ class Endpoint(HttpRequestHandler):
         return error_response(error)
 
 
-def _actor(request) -> dict:
+def authenticate(service, token: str) -> dict:
+    """THE check of a sign-in token, however it arrived (header, cookie): signature, expiry,
+    issuer, audience, and the account's current token version. Returns the principal."""
+    claims = tokens.verify(token)
+    service.sessions.check(claims, service.registration)
+    return claims
+
+
+def _actor(service, request) -> dict:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
-        return tokens.verify(header[len("Bearer "):].strip())
-    cookie_token = session.token_from_cookie(request)  # the browser console's session
-    if cookie_token:
-        return tokens.verify(cookie_token)
-    raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
+        token = header[len("Bearer "):].strip()
+    else:
+        token = session.token_from_cookie(request)  # the browser console's session
+    if not token:
+        raise Unauthorized(message="请先登录（请求头缺少 Authorization: Bearer 凭证）")
+    principal = authenticate(service, token)
+    # what the services see: the principal, signed for this request's calls (common/assertions.py)
+    return assertions.attach(principal, "gateway")
 
 
 def _json_body(request) -> dict:
@@ -161,7 +173,7 @@ def route(method, path, *, tag, summary, body=None, query=None, response=None,
             try:
                 actor = None
                 if spec.roles:
-                    actor = _actor(request)
+                    actor = _actor(self, request)
                     if not authz.may_attempt(actor, spec.action):
                         raise Forbidden(message="您的角色不能访问此功能")
                 edge.check_path_ids(path_values)

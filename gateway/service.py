@@ -24,6 +24,7 @@ from gateway.routes.open311 import Open311Routes
 from gateway.routes.records import RecordsRoutes
 from gateway.routes.registration import RegistrationRoutes
 from gateway.routes.scoring import ScoringRoutes
+from gateway.sessions import Sessions
 
 HEALTH_TIMEOUT = 3.0
 OUTBOX_LAG_WARN_SECONDS = float(os.environ.get("OUTBOX_LAG_WARN_SECONDS", "60"))
@@ -49,6 +50,7 @@ class GatewayService(*AREAS):
     config = Config()
     request_context = RequestContext()  # the request id on every log line of a request's worker
 
+    sessions = Sessions()  # token versions (gateway/sessions.py)
     registration = RpcProxy("registration")
     dispatch = RpcProxy("dispatch")
     activities = RpcProxy("activities")

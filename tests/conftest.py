@@ -14,7 +14,14 @@ if not BROWSER_RUN:
     eventlet.monkey_patch()  # the nameko pytest plugin no longer does this; it must come first
 collect_ignore_glob = ["unit/*", "integration/*", "e2e/test_*"] if BROWSER_RUN else ["e2e/browser/*"]
 
+import secrets  # noqa: E402
 import uuid  # noqa: E402
+
+# no secret has a default (common/secrets.py): the test run makes its own, inherited by the platforms it starts
+for _name in ("TOKEN_SECRET", "ACTOR_KEY", "ID_HASH_KEY"):
+    os.environ.setdefault(_name, secrets.token_urlsafe(48))
+# the login throttle's growing delays, shortened for the platforms tests start (the rule is the same)
+os.environ.setdefault("LOGIN_MAX_DELAY_SECONDS", "0.2")
 
 import pytest  # noqa: E402
 
@@ -98,3 +105,41 @@ def start_service(amqp_uri, db_url_factory):
     yield start
     for runner in reversed(runners):
         runner.stop()
+
+
+@pytest.fixture(scope="session")
+def accounts(tmp_path_factory):
+    """For tests of one service without registration: the demo's real accounts, signed in through
+    a registration service of their own (own vhost, SQLite, started once per run).
+    ``accounts("staff1")`` → the actor the gateway would pass for that login."""
+    from nameko.runners import ServiceRunner
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    from cli import demo
+    from common import assertions
+    from common.config import nameko_config
+    from common.migrations import upgrade
+    from services.registration.service import RegistrationService
+
+    name = f"baodao-accounts-{uuid.uuid4().hex[:10]}"
+    support.create_vhost(name)
+    config = nameko_config(AMQP_URI=support.amqp_uri_for(name))
+    config["DATABASE_URL"] = f"sqlite:///{tmp_path_factory.mktemp('accounts') / 'registration.db'}"
+    upgrade("registration", config["DATABASE_URL"])
+    demo.seed({"registration": config["DATABASE_URL"]}, config["AMQP_URI"])
+    runner = ServiceRunner(config)
+    runner.add_service(RegistrationService)
+    runner.start()
+    principals = {}
+    try:
+        with ClusterRpcProxy(config) as rpc:
+            def actor(username, password=support.DEMO_PASSWORD):
+                if username not in principals:
+                    principals[username] = rpc.registration.authenticate(
+                        {"username": username, "password": password})
+                return assertions.attach(principals[username], "gateway")  # fresh: assertions are short-lived
+
+            yield actor
+    finally:
+        runner.stop()
+        support.delete_vhost(name)

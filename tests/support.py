@@ -32,8 +32,20 @@ def delete_vhost(name: str):
     requests.delete(f"{MANAGEMENT}/api/vhosts/{quote(name, safe='')}", auth=AUTH, timeout=10)
 
 
-def amqp_uri_for(vhost: str) -> str:
-    return f"amqp://guest:guest@{RABBIT_HOST}:5672/{quote(vhost, safe='')}"
+def amqp_uri_for(vhost: str, user: str = "guest", password: str = "guest") -> str:
+    return f"amqp://{quote(user, safe='')}:{quote(password, safe='')}@{RABBIT_HOST}:5672/{quote(vhost, safe='')}"
+
+
+def broker_user(name: str, vhost: str) -> str:
+    """A RabbitMQ account for an outside system (as compose's definitions give each one), allowed
+    on ``vhost``; returns its AMQP URI. Users are broker-wide: made idempotently, never deleted
+    (the permission goes with the test's vhost)."""
+    password = f"{name}-test-password"
+    requests.put(f"{MANAGEMENT}/api/users/{quote(name, safe='')}", auth=AUTH, timeout=10,
+                 json={"password": password, "tags": ""}).raise_for_status()
+    requests.put(f"{MANAGEMENT}/api/permissions/{quote(vhost, safe='')}/{quote(name, safe='')}", auth=AUTH,
+                 timeout=10, json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+    return amqp_uri_for(vhost, name, password)
 
 
 def queue_info(vhost: str, queue: str) -> dict:
@@ -116,6 +128,83 @@ def drop_pg_database(url: str):
             cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         conn.close()
+
+
+# ---- actors, the way production makes them -------------------------------------------------
+
+DEMO_PASSWORD = "demo1234"
+
+
+def sign_in(rpc, username: str, password: str = DEMO_PASSWORD) -> dict:
+    """The ``actor`` for RPCs as the gateway makes it: the registration service checks the password
+    (the path behind ``POST /api/auth/login``) and the principal is signed as the gateway signs it
+    for each request (``common/assertions.py``). ``rpc``: a proxy that reaches registration."""
+    from common import assertions
+
+    principal = rpc.registration.authenticate({"username": username, "password": password})
+    return assertions.attach(principal, "gateway")
+
+
+def service_actor(name: str = "cli") -> dict:
+    """A service or operator command acting as ``system`` (what ``baodao`` commands and timers sign)."""
+    from common import assertions
+
+    return assertions.system(name)
+
+
+def actors_of(registration_url: str, user_ids) -> list[dict]:
+    """Signed actors for accounts that exist in registration's database, each principal made by the
+    login path's own ``principal_of`` (the password round left out: for storms of hundreds)."""
+    from common import assertions
+    from common.db import Store
+    from services.registration.models import Base, User
+    from services.registration.usecases.accounts import principal_of
+
+    store = Store(Base.metadata, "registration", registration_url, "memory://")
+    try:
+        with store.sessionmaker() as session:
+            return [assertions.attach(principal_of(session, session.get(User, i)), "gateway") for i in user_ids]
+    finally:
+        store.dispose()
+
+
+def _test_id(n: int) -> str:
+    from services.registration.domain import id_number_check_char
+
+    first17 = f"440604199{n:08d}"
+    return first17 + id_number_check_char(first17)
+
+
+def register_members(registration_url: str, community_id: int, numbers, *, amqp_uri: str = "memory://",
+                     **fields) -> list:
+    """Accepted members of a community, entered as staff would (in-process, no passwords), one per
+    number (phone and ID number derive from it); returns their ids."""
+    from common.db import Store
+    from services.registration.models import Base
+    from services.registration.usecases import members
+
+    store = Store(Base.metadata, "registration", registration_url, amqp_uri)
+    try:
+        return [members.register_member(store, service_actor(), {
+            "name": f"党员{n}", "phone": f"139{n:08d}", "id_number": _test_id(n), "community_id": community_id,
+            **fields})["id"] for n in numbers]
+    finally:
+        store.dispose()
+
+
+def session_from(source_ip: str):
+    """A requests session whose connections come from another loopback address (127.0.0.x): another
+    client, as far as per-client limits can tell."""
+    from requests.adapters import HTTPAdapter
+
+    class SourceAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            kwargs["source_address"] = (source_ip, 0)
+            super().init_poolmanager(*args, **kwargs)
+
+    session = requests.Session()
+    session.mount("http://", SourceAdapter())
+    return session
 
 
 def personal_data_in_log(text: str) -> list[str]:

@@ -1,18 +1,15 @@
 """Sign-in: a token for the registration service's verified principal."""
 
 import time
-from collections import defaultdict, deque
 
 from marshmallow import Schema, fields
-from nameko.extensions import DependencyProvider
 
 from common.errors import Unauthorized
 from gateway import session, tokens
-from gateway.errors import TooManyRequests, json_response
+from gateway.errors import json_response
 from gateway.http import route
+from gateway.throttle import Throttling
 from services.registration import schemas as registration
-
-MAX_FAILURES, WINDOW_SECONDS = 10, 300
 
 
 class LoginResult(Schema):
@@ -26,36 +23,8 @@ class SessionResult(Schema):
     user = fields.Nested(registration.Principal)
 
 
-class FailedLogins:
-    """Too many wrong passwords for one username in a window → 429 (per gateway instance)."""
-
-    def __init__(self):
-        self._failures = defaultdict(deque)
-
-    def check(self, username: str):
-        window = self._failures[username]
-        while window and window[0] < time.monotonic() - WINDOW_SECONDS:
-            window.popleft()
-        if len(window) >= MAX_FAILURES:
-            raise TooManyRequests(code="TOO_MANY_LOGIN_ATTEMPTS",
-                                  message="密码错误次数过多，请5分钟后再试")
-
-    def record(self, username: str):
-        self._failures[username].append(time.monotonic())
-
-
-class LoginThrottle(DependencyProvider):
-    """One :class:`FailedLogins` per running gateway container."""
-
-    def setup(self):
-        self.failed = FailedLogins()
-
-    def get_dependency(self, worker_ctx):
-        return self.failed
-
-
 class AuthRoutes:
-    failed_logins = LoginThrottle()
+    throttle = Throttling()  # gateway/throttle.py: per client and per account
 
     @route("POST", "/api/auth/login", tag="auth", summary="登录，取得访问凭证",
            body=registration.Login, response=LoginResult)
@@ -78,15 +47,15 @@ class AuthRoutes:
 
     def _sign_in(self, call):
         username = call.body["username"]
-        self.failed_logins.check(username)
+        self.throttle.before_login(call.request, username)
         try:
             principal = self.registration.authenticate(call.body)
         except Unauthorized:
-            self.failed_logins.record(username)
+            self.throttle.failed_login(call.request, username)
             raise
         token, expires = tokens.issue(principal)
         return principal, token, expires
 
     @route("GET", "/api/auth/me", tag="auth", summary="当前登录用户", response=registration.Principal)
     def me(self, call):
-        return call.actor
+        return {k: v for k, v in call.actor.items() if k != "assertion"}

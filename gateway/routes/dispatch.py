@@ -38,7 +38,7 @@ class DispatchRoutes:
     @route("GET", "/api/communities/{community_id}/dispatch-policy", tag=TAG, summary="社区自动派单策略",
            response=schemas.PolicyView)
     def get_policy(self, call, community_id):
-        return self.dispatch.get_policy(community_id)
+        return self.dispatch.get_policy(call.actor, community_id)
 
     @route("PUT", "/api/communities/{community_id}/dispatch-policy", tag=TAG, summary="设置社区自动派单策略",
            body=schemas.Policy, response=schemas.PolicyView)

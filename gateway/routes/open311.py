@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 from werkzeug.wrappers import Response
 
+from common import assertions
 from common.db import utcnow
 from common.errors import AppError, NotFound, Unauthorized, ValidationFailed
 from common.schemas import load
@@ -76,11 +77,17 @@ def open311_route(method, path, *, summary, root, status=200, description=""):
     return decorator
 
 
+def _system_actor(system: dict) -> dict:
+    """Reading for an outside system: the gateway vouches for it; its communities are checked here."""
+    return assertions.system("gateway") | {"name": system["system"]}
+
+
 class Open311Routes:
     def _open311_system(self, api_key) -> dict:
         if not api_key:
             raise Unauthorized(code="API_KEY_REQUIRED", message="缺少 api_key：请向平台管理员申请接入密钥")
-        return self.bridge.check_api_key(api_key)
+        system = self.bridge.check_api_key(assertions.system("gateway"), api_key)
+        return {**system, "api_key": api_key}
 
     def _jurisdiction(self, value, system=None) -> int:
         """jurisdiction_id → a community we know; may be left out when a key covers one community."""
@@ -125,7 +132,8 @@ class Open311Routes:
 
     @staticmethod
     def _reader(system) -> dict:
-        return {"user_id": None, "role": "system", "name": system["system"] if system else "open311-public"}
+        """Reading for an outside system (or the public): the gateway vouches; communities checked here."""
+        return assertions.system("gateway") | {"name": system["system"] if system else "open311-public"}
 
     @open311_route("GET", "services.{format}", root="services",
                    summary="Open311：社区的服务清单（服务菜单）",
@@ -162,7 +170,7 @@ class Open311Routes:
             raise ValidationFailed(fields={"phone": ["必填：来电群众的电话，用于回访"]}, message="请填写 phone")
         community_id = self._jurisdiction(data["jurisdiction_id"], system)
         name = (data["last_name"] + data["first_name"]).strip() or "来电群众"
-        placed = self.bridge.place_request(system, {
+        placed = self.bridge.place_request(assertions.system("gateway"), system["api_key"], {
             "community_id": community_id, "menu_item_id": data["service_code"], "fields": attributes,
             "description": data["description"], "address": data["address_string"],
             "caller": {"name": name, "phone": data["phone"]}}, idempotency_key=call.idempotency_key)
@@ -226,4 +234,4 @@ class Open311Routes:
                    summary="Open311：由提交时的 token 查服务请求编号（需 api_key）")
     def open311_token(self, call, token):
         system = self._open311_system(call.request.args.get("api_key"))
-        return self.bridge.find_token(system, token)
+        return self.bridge.find_token(assertions.system("gateway"), system["api_key"], token)

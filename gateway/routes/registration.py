@@ -79,9 +79,18 @@ class RegistrationRoutes:
         return self.registration.register_member(call.actor, call.body)
 
     @route("POST", "/api/registrations/signup", tag=TAG, summary="党员自行报到（同时开设账号，待社区审核）",
-           body=schemas.SignUp, response=schemas.Member, status=201)
+           body=schemas.SignUp, response=schemas.SignUpReceipt, status=201,
+           description="无论身份证号码或手机号码是否已登记，回答都相同；冲突的报到交由社区核实（待核实报到）。"
+                       "提交后用手机号码和密码登录，可查看审核进度。")
     def sign_up(self, call):
+        self.throttle.signup(call.request)
         return self.registration.sign_up(call.body)
+
+    @route("GET", "/api/communities/{community_id}/signup-reviews", tag=TAG,
+           summary="待核实的自行报到（身份证号码或手机号码与已有登记冲突）",
+           response=schemas.SignupReviewView(many=True))
+    def signup_reviews(self, call, community_id):
+        return self.registration.list_signup_reviews(call.actor, community_id)
 
     @route("POST", "/api/registrations", tag=TAG, summary="党员账号提交或重新提交报到（待社区审核）",
            body=schemas.RegistrationDetails, response=schemas.Member,

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import distinct, func, select, update
 
+import authz
 from common.actors import Actor, reaches
 from common.db import IntegrityError, Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -162,6 +163,12 @@ def publish(store: Store, registration, actor: dict, payload: dict, idempotency_
         if grid.get("kind") != "grid" or grid.get("parent_id") != community_id:
             raise NotFound(code="GRID_NOT_FOUND", fields={"audience_id": ["不是该社区的网格"]},
                            message="该社区没有这个网格")
+    units = ([u["work_unit_id"] for u in registration.list_co_building_units(community_id)]
+             if actor["role"] == "unit_org" else [])
+    # finding 5: a work unit publishes only where it has a co-building report (the one policy)
+    authz.check(actor, "activities.activity_publish", authz.facts(
+        community_id=community_id, street_id=place.get("street_id"), district_id=place.get("district_id"),
+        co_building_unit_ids=units), message="只能在本人管辖范围内（单位：已共驻共建）的社区发布活动")
     domain.check_can_publish(actor, place, data["audience"], audience_id)
     now = utcnow()
     starts_at, ends_at = data["starts_at"].astimezone(domain.UTC), data["ends_at"].astimezone(domain.UTC)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from common import assertions
 from common import errors as app_errors
 from common.db import Store, utcnow
 from common.errors import AppError, Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -83,7 +84,7 @@ def _system_by_name(store: Store, name: str) -> dict | None:
 
 def _actor(system: dict) -> dict:
     """How the bridge appears to dispatch and registration: a system acting for a caller."""
-    return {"user_id": None, "role": "system", "name": system["system"]}
+    return assertions.system("bridge") | {"name": system["system"]}
 
 
 # --- carrying a command out -----------------------------------------------------------------
@@ -250,7 +251,8 @@ def parse_command(raw: bytes, content_type: str | None) -> dict:
                          routing_key=str(body.get("command_type") or "command.invalid")) from None
 
 
-def run_command(store: Store, ports: Ports, raw: bytes, content_type: str | None = "application/json") -> dict:
+def run_command(store: Store, ports: Ports, raw: bytes, content_type: str | None = "application/json",
+                sender: str | None = None) -> dict:
     """Carry out one command from ``baodao.commands``.
 
     Returns the outcome event's data. Raises DeadLetter for a message that can never succeed
@@ -259,9 +261,16 @@ def run_command(store: Store, ports: Ports, raw: bytes, content_type: str | None
     """
     command = parse_command(raw, content_type)
     kind, key = command["command_type"], command["command_id"]
-    system = _system_by_name(store, command["source"])
+    # finding 10: the sender is the broker account (RabbitMQ's validated user_id), not the body's word
+    if not sender:
+        raise DeadLetter("UNAUTHENTICATED_SENDER: 命令须以系统自己的消息中间件账号发送，并带 user_id 属性",
+                         routing_key=kind)
+    if command["source"] != sender:
+        raise DeadLetter(f"SOURCE_MISMATCH: 消息体的 source“{command['source']}”与发送账号“{sender}”不符",
+                         routing_key=kind)
+    system = _system_by_name(store, sender)
     if system is None:
-        raise DeadLetter(f"UNKNOWN_SYSTEM: 未登记的系统“{command['source']}”，请先用 baodao api-key create 登记",
+        raise DeadLetter(f"UNKNOWN_SYSTEM: 未登记的系统“{sender}”，请先用 baodao api-key create 登记",
                          routing_key=kind)
     prior = _prior(store, system["system"], key)
     if prior is not None:

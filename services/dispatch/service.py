@@ -31,7 +31,7 @@ class DispatchService(ServiceBase):
         return deadlines.TIMER_HANDLERS
 
     # ---- menus, needs, policy ----
-    @rpc
+    @rpc(public=True)
     def list_menu(self, community_id):
         return menu.list_menu(self.db, community_id)
 
@@ -44,8 +44,8 @@ class DispatchService(ServiceBase):
         return menu.update_menu_item(self.db, self.registration, actor, menu_item_id, payload, idempotency_key)
 
     @rpc
-    def get_policy(self, community_id):
-        return policy.get_policy(self.db, community_id)
+    def get_policy(self, actor, community_id):
+        return policy.get_policy(self.db, self.registration, actor, community_id)
 
     @rpc
     def set_policy(self, actor, community_id, payload, idempotency_key=None):
@@ -107,7 +107,7 @@ class DispatchService(ServiceBase):
 
     @rpc
     def offer(self, actor, request_id, payload, idempotency_key=None):
-        return lifecycle.offer(self.db, actor, request_id, payload, idempotency_key)
+        return lifecycle.offer(self.db, actor, request_id, payload, idempotency_key, registration=self.registration)
 
     @rpc
     def claim(self, actor, request_id, idempotency_key=None):
@@ -123,7 +123,8 @@ class DispatchService(ServiceBase):
 
     @rpc
     def reassign(self, actor, request_id, payload, idempotency_key=None):
-        return lifecycle.reassign(self.db, actor, request_id, payload, idempotency_key)
+        return lifecycle.reassign(self.db, actor, request_id, payload, idempotency_key,
+                                  registration=self.registration)
 
     @rpc
     def start(self, actor, request_id, idempotency_key=None):
@@ -151,7 +152,7 @@ class DispatchService(ServiceBase):
 
     @rpc
     def joint_meeting(self, actor, request_id, payload, idempotency_key=None):
-        return escalation.joint_meeting(self.db, actor, request_id, payload, idempotency_key)
+        return escalation.joint_meeting(self.db, self.registration, actor, request_id, payload, idempotency_key)
 
     # ---- micro-wishes ----
     @rpc
@@ -172,11 +173,11 @@ class DispatchService(ServiceBase):
 
     @rpc
     def get_wish(self, actor, wish_id):
-        return wishes.get_wish(self.db, actor, wish_id)
+        return wishes.get_wish(self.db, self.registration, actor, wish_id)
 
     @rpc
     def list_wishes(self, actor, query=None):
-        return wishes.list_wishes(self.db, actor, query or {})
+        return wishes.list_wishes(self.db, self.registration, actor, query or {})
 
     # ---- opinions ----
     @rpc

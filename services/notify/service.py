@@ -165,16 +165,16 @@ class NotifyService(ServiceBase):
 
     @rpc
     def get_notice(self, actor, notice_id):
-        return usecases.get_notice(self.db, actor, notice_id)
+        return usecases.get_notice(self.db, actor, notice_id, self.registration)
 
     @rpc
     def list_deliveries(self, actor, query=None):
-        return usecases.list_deliveries(self.db, actor, query or {})
+        return usecases.list_deliveries(self.db, actor, query or {}, self.registration)
 
     @rpc
     def get_delivery(self, actor, delivery_id):
-        return usecases.get_delivery(self.db, actor, delivery_id)
+        return usecases.get_delivery(self.db, actor, delivery_id, self.registration)
 
     @rpc
     def retry_delivery(self, actor, delivery_id, idempotency_key=None):
-        return usecases.retry_delivery(self.db, actor, delivery_id)
+        return usecases.retry_delivery(self.db, actor, delivery_id, self.registration)

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
-from common import outbound
+from common import assertions, outbound
 from common.actors import STAFF_ROLES, Actor, reaches, require_role
 from common.db import Store, UnitOfWork, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -201,7 +201,7 @@ def fan_out_due(store: Store, registration, tuning: Tuning) -> int:
         audience = dict(uow.session.get(Notice, notice_id).audience or {})
     # the remote call happens outside any open transaction
     try:
-        recipient_ids = [int(r) for r in registration.recipients(audience)]
+        recipient_ids = [int(r) for r in registration.recipients(assertions.system("notify"), audience)]
     except Exception as exc:  # registration down or slow: retried with backoff, never lost
         _notice_retry(store, notice_id, f"查询收件人失败：{type(exc).__name__}: {str(exc)[:200]}", tuning)
         return 0
@@ -673,23 +673,44 @@ def _notice_view(session, notice: Notice) -> dict:
         "inbox": inbox_count, "deliveries": by_status})
 
 
-def get_notice(store: Store, actor: dict, notice_id: int) -> dict:
+def get_notice(store: Store, actor: dict, notice_id: int, registration=None) -> dict:
     actor = load(Actor(), actor)
     require_role(actor, *OPERATOR_ROLES)
     with store.uow() as uow:
         notice = uow.session.get(Notice, notice_id)
-        if notice is None or not _may_see(actor, notice.community_id, notice.street_id, notice.created_by):
+        if notice is None or not _may_see(actor, notice.community_id, notice.street_id, notice.created_by,
+                                          registration=registration):
             raise NotFound(code="NOTICE_NOT_FOUND", message="找不到该通知")
         return _notice_view(uow.session, notice)
 
 
-def _may_see(actor: dict, community_id, street_id, created_by=None) -> bool:
-    """Operators' view of deliveries: the district (one per deployment) sees all, others their part."""
+def _district_of(registration, community_id, street_id):
+    place_id = street_id or community_id
+    if place_id is None or registration is None:
+        return None
+    try:
+        return registration.get_place(place_id).get("district_id")
+    except NotFound:
+        return None
+
+
+def _district_streets(registration, district_id) -> list[int]:
+    if registration is None or district_id is None:
+        return []
+    return [p["id"] for p in registration.list_children(district_id) if p["kind"] == "street"]
+
+
+def _may_see(actor: dict, community_id, street_id, created_by=None, registration=None) -> bool:
+    """Operators' view of notices and deliveries: their own part of the tree (finding 6: a district's
+    staff no longer see every district's), and what they sent themselves."""
     role = actor["role"]
-    if role in ("system", "district_staff"):
+    if role == "system":
         return True
     if created_by is not None and created_by == actor["user_id"]:
         return True
+    if role == "district_staff":
+        return actor.get("district_id") is not None and \
+            _district_of(registration, community_id, street_id) == actor.get("district_id")
     if role == "street_staff":
         return street_id is not None and street_id == actor.get("street_id")
     return community_id is not None and community_id == actor.get("community_id")
@@ -697,7 +718,7 @@ def _may_see(actor: dict, community_id, street_id, created_by=None) -> bool:
 
 # --- delivery status for operators ---------------------------------------------------------
 
-def list_deliveries(store: Store, actor: dict, query: dict) -> list[dict]:
+def list_deliveries(store: Store, actor: dict, query: dict, registration=None) -> list[dict]:
     actor = load(Actor(), actor)
     require_role(actor, *OPERATOR_ROLES)
     query = load(schemas.DeliveryQuery(), query)
@@ -709,31 +730,33 @@ def list_deliveries(store: Store, actor: dict, query: dict) -> list[dict]:
         stmt = stmt.where(Delivery.street_id == actor.get("street_id"))
     elif actor["role"] == "community_staff":
         stmt = stmt.where(Delivery.community_id == actor.get("community_id"))
+    elif actor["role"] == "district_staff":
+        stmt = stmt.where(Delivery.street_id.in_(_district_streets(registration, actor.get("district_id"))))
     with store.uow() as uow:
         rows = uow.session.scalars(stmt.order_by(Delivery.id.desc()).limit(query["limit"])).all()
         return schemas.Delivery(many=True).dump(rows)
 
 
-def _delivery_for(session, actor: dict, delivery_id: int) -> Delivery:
+def _delivery_for(session, actor: dict, delivery_id: int, registration=None) -> Delivery:
     row = session.get(Delivery, delivery_id)
-    if row is None or not _may_see(actor, row.community_id, row.street_id):
+    if row is None or not _may_see(actor, row.community_id, row.street_id, registration=registration):
         raise NotFound(code="DELIVERY_NOT_FOUND", message="找不到该投递记录")
     return row
 
 
-def get_delivery(store: Store, actor: dict, delivery_id: int) -> dict:
+def get_delivery(store: Store, actor: dict, delivery_id: int, registration=None) -> dict:
     actor = load(Actor(), actor)
     require_role(actor, *OPERATOR_ROLES)
     with store.uow() as uow:
-        return schemas.Delivery().dump(_delivery_for(uow.session, actor, delivery_id))
+        return schemas.Delivery().dump(_delivery_for(uow.session, actor, delivery_id, registration))
 
 
-def retry_delivery(store: Store, actor: dict, delivery_id: int) -> dict:
+def retry_delivery(store: Store, actor: dict, delivery_id: int, registration=None) -> dict:
     """An operator sends a dead delivery again (after fixing the receiver or the setting)."""
     actor = load(Actor(), actor)
     require_role(actor, *OPERATOR_ROLES)
     with store.uow() as uow:
-        row = _delivery_for(uow.session, actor, delivery_id)
+        row = _delivery_for(uow.session, actor, delivery_id, registration)
         if row.channel not in domain.CHANNELS:
             raise ValidationFailed(code="NOT_RETRYABLE", message="该记录不是渠道投递（如模板缺字段），无法重发")
         if row.status != "dead":

@@ -66,7 +66,7 @@ class RecordsService(ServiceBase):
     def get_record(self, actor, member_id):
         return record.get_record(self.db, self.registration, actor, member_id)
 
-    @rpc
+    @rpc(public=True)
     def star_levels(self):
         return record.star_levels()
 
@@ -111,7 +111,7 @@ class RecordsService(ServiceBase):
     def revoke_certificate(self, actor, number, payload):
         return certificates.revoke(self.db, self.registration, actor, number, payload)
 
-    @rpc
+    @rpc(public=True)
     def verify_certificate(self, number):
         return certificates.verify(self.db, number)
 

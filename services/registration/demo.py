@@ -95,7 +95,64 @@ def seed(store, context: dict):
     groups.add_e_branch_members(store, SYSTEM, branch["id"], {"member_ids": member_ids[:4]})
     groups.create_team(store, SYSTEM, communities[0].id, {"name": "东风社区法律服务队", "kind": "法律",
                                                             "leader_id": member_ids[0]})
+    context["elsewhere"] = _seed_elsewhere(store, password, logins, district.id)
     context.update(district_id=district.id, street_id=street.id,
                    community_ids=[c.id for c in communities],
                    grid_ids=[[g.id for g in row] for row in grids], work_unit_id=unit_id,
                    member_ids=member_ids, e_branch_id=branch["id"])
+
+
+# appended after everything above, so no earlier demo id moves: another street in the same district
+# and another district, each with a community, staff, a resident, a member and (district 2) a unit
+ELSEWHERE_MEMBERS = [("赵敏", "13800000007", ["法律"]), ("钱进", "13800000008", ["法律"])]
+
+
+def _seed_elsewhere(store, password: str, logins: list, district_id: int) -> dict:
+    with store.uow() as uow:
+        s = uow.session
+
+        def unit(kind, name, parent_id):
+            node = OrgUnit(kind=kind, name=name, parent_id=parent_id)
+            s.add(node)
+            s.flush()
+            if kind == "community":
+                service_posts._seed_posts(s, node.id)
+            return node
+
+        street_b = unit("street", "张槎街道", district_id)
+        community_b = unit("community", "大富社区", street_b.id)
+        grid_b = unit("grid", "第一网格", community_b.id)
+        district_2 = unit("district", "南海区", None)
+        street_c = unit("street", "桂城街道", district_2.id)
+        community_c = unit("community", "平东社区", street_c.id)
+        grid_c = unit("grid", "第一网格", community_c.id)
+        for username, role, name, org, what in (
+                ("street2", "street_staff", "张槎街道党工委 钱主任", street_b, "张槎街道工作人员（同区另一街道）"),
+                ("staff3", "community_staff", "大富社区 冯书记", community_b, "大富社区工作人员（张槎街道）"),
+                ("resident3", "resident", "居民 何婆婆", grid_b, "大富社区居民"),
+                ("district2", "district_staff", "南海区委组织部 韩科长", district_2, "另一个区（南海区）的组织部"),
+                ("street3", "street_staff", "桂城街道党工委 曹主任", street_c, "桂城街道工作人员（南海区）"),
+                ("staff4", "community_staff", "平东社区 许书记", community_c, "平东社区工作人员（南海区）"),
+                ("resident4", "resident", "居民 邓伯", grid_c, "平东社区居民（南海区）")):
+            account = User(username=username, password_hash=password, role=role, name=name, active=True)
+            s.add(account)
+            tree._locate(s, account, org.id)
+            logins.append((role, username, what))
+        uow.commit()
+        ids = {"street_b_id": street_b.id, "community_b_id": community_b.id, "grid_b_id": grid_b.id,
+               "district_2_id": district_2.id, "street_c_id": street_c.id, "community_c_id": community_c.id,
+               "grid_c_id": grid_c.id}
+    unit_2 = work_units.create_work_unit(store, SYSTEM, {"name": "南海区某公司",
+                                                         "party_org": "南海区某公司党支部"})["id"]
+    work_units.report_unit(store, SYSTEM, unit_2, {"community_id": ids["community_c_id"], "commitments": ["义务维修"]})
+    work_units.create_unit_account(store, SYSTEM, unit_2, {"username": "unit2", "password": DEMO_PASSWORD,
+                                                           "name": "南海区某公司党支部"})
+    logins.append(("unit_org", "unit2", "单位党组织（南海区某公司，平东社区共建）"))
+    for n, ((name, phone, skills), community, grid, unit_id) in enumerate(zip(
+            ELSEWHERE_MEMBERS, (ids["community_b_id"], ids["community_c_id"]), (ids["grid_b_id"], ids["grid_c_id"]),
+            (None, unit_2), strict=True), start=len(MEMBERS) + 1):
+        members.register_member(store, SYSTEM, {
+            "name": name, "phone": phone, "id_number": demo_id_number(n), "community_id": community,
+            "grid_id": grid, "work_unit_id": unit_id, "skills": skills, "password": DEMO_PASSWORD})
+        logins.append(("member", phone, f"党员 {name}（{'、'.join(skills)}）"))
+    return {**ids, "work_unit_2_id": unit_2}

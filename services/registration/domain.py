@@ -113,7 +113,8 @@ STATUS_LABELS = {SUBMITTED: "待审核", ACCEPTED: "已报到", REJECTED: "未�
 TRANSITIONS = {
     "accept": ((SUBMITTED,), ACCEPTED),
     "reject": ((SUBMITTED,), REJECTED),
-    "transfer": ((ACCEPTED,), ACCEPTED),
+    "transfer": ((ACCEPTED,), ACCEPTED),  # a new job (or grid) in the same community: at once
+    "move": ((ACCEPTED,), SUBMITTED),  # a new community: waits for that community's acceptance
     "revoke": ((ACCEPTED, SUBMITTED), REVOKED),
     "resubmit": ((REJECTED, REVOKED), SUBMITTED),
 }

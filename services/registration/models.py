@@ -76,6 +76,8 @@ class User(Base):
     grid_id: Mapped[int | None] = mapped_column(Integer, index=True)
     work_unit_id: Mapped[int | None] = mapped_column(ForeignKey("work_units.id"), index=True)
     e_branch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # bumped when the account's standing changes (revoked, rejected, moved): older tokens stop working
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Member(Base):
@@ -103,6 +105,7 @@ class Member(Base):
     decision_reason: Mapped[str | None] = mapped_column(String(500))
     revoked_on: Mapped[object | None] = mapped_column(Date)
     source: Mapped[str] = mapped_column(String(20), default="staff", server_default="staff")
+    moving_from: Mapped[int | None] = mapped_column(Integer)  # a move awaiting the new community
     updated_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))
     # optimistic concurrency: every ORM UPDATE checks and bumps it (common.db.version_id)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
@@ -281,3 +284,17 @@ class Mutex(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str | None] = mapped_column(String(32))
     held_until: Mapped[object | None] = mapped_column(DateTime(timezone=True))
+
+
+class SignupReview(Base):
+    """A public sign-up that collided with an existing registration (ID number) or account (phone):
+    the caller was told the same as everyone; the community's staff see it here and follow up."""
+
+    __tablename__ = "signup_reviews"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(50))
+    phone: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(String(40))  # id_number_registered | phone_in_use
+    status: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
+    created_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -7,6 +7,8 @@ upload and download endpoints; the service only ever sees rows as JSON.
 import csv
 import io
 
+from common.exports import safe_cell
+
 # spreadsheet header → row key; several spellings are common in the wild
 HEADERS = {
     "姓名": "name",
@@ -98,8 +100,8 @@ def write(columns: list[tuple[str, str]], rows: list[dict], fmt: str) -> bytes:
     def value(row, key):
         v = row.get(key)
         if isinstance(v, list | tuple):
-            return "、".join(str(x) for x in v)
-        return "" if v is None else v
+            v = "、".join(str(x) for x in v)
+        return "" if v is None else safe_cell(v)  # formula injection: common/exports.py
 
     if fmt == "xlsx":
         from openpyxl import Workbook

@@ -23,6 +23,13 @@ class Principal(Schema):
     grid_id = fields.Integer(allow_none=True)
     work_unit_id = fields.Integer(allow_none=True)
     e_branch_id = fields.Integer(allow_none=True)
+    e_branch_ids = fields.List(fields.Integer(), metadata={"description": "所在的e支部"})
+    secretary_of = fields.List(fields.Integer(), metadata={"description": "担任书记的e支部"})
+    e_branch_secretary = fields.Boolean()
+    registration_status = fields.String(allow_none=True, metadata={
+        "description": "党员账号的报到状态：submitted 待审核 | accepted 已报到 | rejected 未通过 | revoked 已撤销；"
+                       "未通过审核的账号角色为 applicant，只能查看自己的状态"})
+    tv = fields.Integer(metadata={"description": "凭证版本：撤销、退回或转移后旧凭证失效"})
 
 
 class FreeTimeWindow(StrictSchema):
@@ -485,3 +492,23 @@ class RosterUpload(StrictSchema):
 
 class WorkUnitQuery(StrictSchema):
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class SignUpReceipt(Schema):
+    """The same answer to every well-formed sign-up, whether or not the ID number or phone is known."""
+
+    status = fields.String(metadata={"example": "submitted"})
+    status_label = fields.String(metadata={"example": "待审核"})
+    message = fields.String()
+
+
+class SignupReviewView(Schema):
+    id = fields.Integer()
+    community_id = fields.Integer()
+    name = fields.String()
+    phone = fields.String()
+    reason = fields.String(metadata={"description": "id_number_registered 身份证号码已有报到登记 | "
+                                                    "phone_in_use 手机号码已有账号"})
+    reason_label = fields.String()
+    status = fields.String()
+    created_at = AwareDateTime()

@@ -3,6 +3,7 @@
 import eventlet
 from nameko.rpc import RpcProxy
 
+from common import assertions
 from common.db import Database
 from common.messaging import consumes
 from common.service import ServiceBase, rpc
@@ -29,15 +30,19 @@ class RegistrationService(ServiceBase):
     scoring = RpcProxy("scoring")
 
     # ---- accounts and the tree
-    @rpc
+    @rpc(public=True)
     def authenticate(self, credentials):
         return accounts.authenticate(self.db, credentials)
 
-    @rpc
+    @rpc(public=True)
     def get_place(self, place_id):
         return tree.get_place(self.db, place_id)
 
-    @rpc
+    @rpc(public=True)
+    def communities_within(self, place_id):
+        return tree.communities_within(self.db, place_id)
+
+    @rpc(public=True)
     def list_children(self, place_id):
         return tree.list_children(self.db, place_id)
 
@@ -66,7 +71,7 @@ class RegistrationService(ServiceBase):
     def report_unit(self, actor, work_unit_id, payload):
         return work_units.report_unit(self.db, actor, work_unit_id, payload)
 
-    @rpc
+    @rpc(public=True)
     def list_co_building_units(self, community_id):
         return work_units.list_co_building_units(self.db, community_id)
 
@@ -75,9 +80,13 @@ class RegistrationService(ServiceBase):
     def register_member(self, actor, payload):
         return members.register_member(self.db, actor, payload)
 
-    @rpc
+    @rpc(public=True)
     def sign_up(self, payload):
         return members.sign_up(self.db, payload)
+
+    @rpc
+    def list_signup_reviews(self, actor, community_id):
+        return members.list_signup_reviews(self.db, actor, community_id)
 
     @rpc
     def submit_registration(self, actor, payload):
@@ -112,24 +121,33 @@ class RegistrationService(ServiceBase):
         return members.member_history(self.db, actor, member_id)
 
     # ---- for the other services
-    @rpc
-    def find_candidates(self, query):
+    @rpc(internal=True)
+    def find_candidates(self, actor, query):
         return lookups.find_candidates(self.db, query)
 
-    @rpc
-    def member_facts(self, member_ids):
+    @rpc(internal=True)
+    def member_facts(self, actor, member_ids):
         return lookups.member_facts(self.db, member_ids)
 
-    @rpc
+    @rpc(public=True)
     def names(self, query):
         return lookups.names(self.db, query)
 
-    @rpc
-    def recipients(self, query):
+    @rpc(internal=True)
+    def recipients(self, actor, query):
         return lookups.recipients(self.db, query)
 
+    @rpc(internal=True)
+    def existing_work_units(self, actor, work_unit_ids):
+        return lookups.existing_work_units(self.db, work_unit_ids)
+
+    @rpc(internal=True)
+    def session_state(self, actor, user_ids):
+        """For the gateway: each account's token version, so revoked tokens stop within seconds."""
+        return accounts.session_state(self.db, user_ids)
+
     # ---- posts, e-branches, teams, pairings
-    @rpc
+    @rpc(public=True)
     def list_posts(self, community_id):
         return posts.list_posts(self.db, community_id)
 
@@ -141,7 +159,7 @@ class RegistrationService(ServiceBase):
     def create_e_branch(self, actor, community_id, payload):
         return groups.create_e_branch(self.db, actor, community_id, payload)
 
-    @rpc
+    @rpc(public=True)
     def list_e_branches(self, community_id):
         return groups.list_e_branches(self.db, community_id)
 
@@ -153,7 +171,7 @@ class RegistrationService(ServiceBase):
     def create_team(self, actor, community_id, payload):
         return groups.create_team(self.db, actor, community_id, payload)
 
-    @rpc
+    @rpc(public=True)
     def list_teams(self, community_id):
         return groups.list_teams(self.db, community_id)
 
@@ -198,7 +216,7 @@ class RegistrationService(ServiceBase):
 
     def _member_summary(self, member_id):
         with eventlet.Timeout(SCORING_TIMEOUT, False):  # False: give up quietly, None means no points
-            return self.scoring.member_summary(member_id)
+            return self.scoring.member_summary(assertions.system(self.name), member_id)
         return None
 
     @consumes("dispatch", "request.confirmed")

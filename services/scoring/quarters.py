@@ -11,15 +11,18 @@ import base64
 import csv
 import io
 import logging
+import os
 from datetime import timedelta
 
 import eventlet
 from sqlalchemy import and_, case, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from common.actors import Actor, reaches
+import authz
+from common.actors import Actor
 from common.db import StaleDataError, Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound
+from common.exports import safe_row
 from common.schemas import load
 from services.scoring import domain, schemas
 from services.scoring.models import (
@@ -31,7 +34,7 @@ from services.scoring.models import (
     UnitReport,
     WorkUnitView,
 )
-from services.scoring.usecases import CHINA, _audit, current_period, effective_rules
+from services.scoring.usecases import CHINA, _audit, community_facts, current_period, effective_rules
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +50,17 @@ CSV_HEADERS = ["排名", "党员编号", "姓名", "社区", "网格", "单位",
 
 # ---- closing -----------------------------------------------------------------------------------
 
+def platform_district() -> int:
+    """The district whose organisation department runs this platform and closes its quarters."""
+    return int(os.environ.get("BAODAO_DISTRICT_ID", "1"))
+
+
 def close_quarter(store: Store, actor: dict, payload: dict) -> dict:
     actor = load(Actor(), actor)
     data = load(schemas.CloseQuarter(), payload)
-    if actor["role"] not in CLOSERS:
-        raise Forbidden(message="只有区委组织部可以进行季度结账")
+    # finding 6: the quarter is the platform's; only the district running it closes it, not any district
+    authz.check(actor, "scoring.close_quarter", authz.facts(district_id=platform_district()),
+                message="只有本平台所属区县的组织部可以进行季度结账")
     period = data["period"]
     _begin(store, actor, period)
     try:
@@ -245,15 +254,30 @@ def _require_closed(session, period: str):
                        details={"period": period, "current_state": row.state if row else "open"})
 
 
-def _staff_community_filter(actor: dict, community_id):
-    """Community staff and grid leaders see their own community only; offices see their whole area."""
-    if actor["role"] in ("community_staff", "grid_leader"):
-        if community_id is not None and community_id != actor.get("community_id"):
-            raise Forbidden(message="只能查看本社区的季度结果")
-        return actor.get("community_id")
-    if actor["role"] not in ("street_staff", "district_staff", "system"):
+def area(session, actor: dict, action: str, community_id=None) -> list[int] | None:
+    """The communities a list may show for ``action``: the caller's own community, every community of
+    their street or district (finding 6: rankings and exports follow the caller's area), None = all."""
+    scope = authz.list_filter(actor, action)
+    if scope is None:
+        return None if community_id is None else [community_id]
+    if "community_id" in scope:
+        communities = [scope["community_id"]]
+    elif "street_id" in scope or "district_id" in scope:
+        column = MemberView.street_id if "street_id" in scope else MemberView.district_id
+        value = scope.get("street_id", scope.get("district_id"))
+        communities = sorted(set(session.scalars(select(MemberView.community_id).where(column == value)
+                                                 .distinct())) - {None})
+    else:
         raise Forbidden(message="您的角色不能查看该季度结果")
-    return community_id
+    if community_id is not None:
+        if community_id not in communities:
+            raise Forbidden(code="OUT_OF_SCOPE", message="该社区不在您的管辖范围内")
+        return [community_id]
+    return communities
+
+
+def _in(communities) -> list:
+    return [Snapshot.community_id.in_(communities)] if communities is not None else []
 
 
 NAME_SOURCES = {"community": "places", "grid": "places", "e_branch": "e_branches", "work_unit": "work_units"}
@@ -321,23 +345,24 @@ def rankings(store: Store, actor: dict, period: str, query: dict | None, registr
     """Groups (communities, grids, e-branches, work units) ranked by their members' points."""
     actor = load(Actor(), actor)
     q = load(schemas.RankingQuery(), query or {})
-    community_id = _staff_community_filter(actor, q["community_id"])
+    authz.check(actor, "scoring.rankings")
     with store.uow() as uow:
         session = uow.session
+        communities = area(session, actor, "scoring.rankings", q["community_id"])
         _require_closed(session, period)
-        groups = _groups(session, period, q["by"], community_id, q["limit"])
+        groups = _groups(session, period, q["by"], communities, q["limit"])
     return _named_groups(groups, registration)
 
 
-def _groups(session, period, by, community_id, limit) -> list[dict]:
+def _groups(session, period, by, communities, limit) -> list[dict]:
     column = SCOPE_COLUMNS[by]
     total = func.sum(Snapshot.points)
     stmt = (select(column, func.count(), total, func.avg(Snapshot.points), func.avg(Snapshot.score),
                    func.rank().over(order_by=total.desc()))
             .where(Snapshot.period == period, column.is_not(None)).group_by(column)
             .order_by(total.desc(), column).limit(limit))
-    if community_id is not None:
-        stmt = stmt.where(Snapshot.community_id == community_id)
+    if communities is not None:
+        stmt = stmt.where(Snapshot.community_id.in_(communities))
     names = {}
     if by == "work_unit":
         names = dict(session.execute(select(WorkUnitView.work_unit_id, WorkUnitView.name)).all())
@@ -353,14 +378,13 @@ def member_rankings(store: Store, actor: dict, period: str, query: dict | None, 
     actor = load(Actor(), actor)
     q = load(schemas.MemberRankingQuery(), query or {})
     where = [SCOPE_COLUMNS[q["within"]] == q["scope_id"]]
-    if actor["role"] == "unit_org":
-        if q["within"] != "work_unit" or q["scope_id"] != actor.get("work_unit_id"):
-            raise Forbidden(message="单位党组织只能查看本单位党员的排名")
-    else:
-        community_id = _staff_community_filter(actor, None)
-        if community_id is not None:
-            where.append(Snapshot.community_id == community_id)
+    authz.check(actor, "scoring.member_rankings")
     with store.uow() as uow:
+        if actor["role"] == "unit_org":
+            if q["within"] != "work_unit" or q["scope_id"] != actor.get("work_unit_id"):
+                raise Forbidden(message="单位党组织只能查看本单位党员的排名")
+        else:
+            where += _in(area(uow.session, actor, "scoring.member_rankings"))
         _require_closed(uow.session, period)
         rows = _ranked_members(uow.session, period, where, q["limit"])
     return _named_members(rows, registration)
@@ -369,13 +393,10 @@ def member_rankings(store: Store, actor: dict, period: str, query: dict | None, 
 def public_notice(store: Store, actor: dict, period: str, community_id: int) -> dict:
     """通报公示: every member of the community with points and stars, for anyone living there."""
     actor = load(Actor(), actor)
-    if actor["role"] in ("resident", "member", "grid_leader", "community_staff"):
-        if actor.get("community_id") != community_id:
-            raise Forbidden(message="只能查看本社区的公示")
-    elif not reaches(actor, community_id=community_id, street_id=actor.get("street_id"),
-                     district_id=actor.get("district_id")):
-        raise Forbidden(message="只能查看辖区内社区的公示")
     with store.uow() as uow:
+        # finding 6: the community's place, not the actor's own, decides (it compared the actor with itself)
+        authz.check(actor, "scoring.public_notice", community_facts(uow.session, community_id),
+                    message="只能查看本社区或辖区内社区的公示")
         _require_closed(uow.session, period)
         rows = _ranked_members(uow.session, period, [Snapshot.community_id == community_id], None)
     public = [{k: r[k] for k in ("rank", "member_id", "name", "points", "hours", "score", "stars")} for r in rows]
@@ -403,16 +424,17 @@ def recognition(store: Store, actor: dict, period: str, query: dict | None, regi
     """表彰: the best members by score, and the work units and e-branches by average score."""
     actor = load(Actor(), actor)
     q = load(schemas.RecognitionQuery(), query or {})
-    community_id = _staff_community_filter(actor, None)
-    where = [Snapshot.community_id == community_id] if community_id is not None else []
+    authz.check(actor, "scoring.recognition")
     with store.uow() as uow:
         session = uow.session
+        communities = area(session, actor, "scoring.recognition")
+        where = _in(communities)
         _require_closed(session, period)
         members = _ranked_members(session, period, [*where, Snapshot.stars > 0], q["top"],
                                   (Snapshot.score.desc(), Snapshot.points.desc()))
-        units = sorted(_groups(session, period, "work_unit", community_id, 500),
+        units = sorted(_groups(session, period, "work_unit", communities, 500),
                        key=lambda g: (-g["average_score"], -g["total_points"]))[:q["top"]]
-        branches = sorted(_groups(session, period, "e_branch", community_id, 500),
+        branches = sorted(_groups(session, period, "e_branch", communities, 500),
                           key=lambda g: (-g["average_score"], -g["total_points"]))[:q["top"]]
     for i, group in enumerate(units + branches):
         group["rank"] = (i if i < len(units) else i - len(units)) + 1
@@ -427,13 +449,12 @@ def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query
     """双向反馈: a work unit's members and their quarter, for the unit's Party organisation."""
     actor = load(Actor(), actor)
     q = load(schemas.ReportQuery(), query or {})
-    if actor["role"] == "unit_org":
-        if actor.get("work_unit_id") != work_unit_id:
-            raise Forbidden(message="只能查看本单位的季度报告")
-    elif actor["role"] not in ("street_staff", "district_staff", "system"):
-        raise Forbidden(message="您的角色不能查看单位季度报告")
     with store.uow() as uow:
         session = uow.session
+        unit = session.get(WorkUnitView, work_unit_id)
+        facts = community_facts(session, unit.community_id) if unit is not None else authz.facts()
+        authz.check(actor, "scoring.unit_report", facts | {"work_unit_ids": [work_unit_id]},
+                    message="只能查看本单位（或辖区内共建单位）的季度报告")
         _require_closed(session, period)
         report = session.scalar(select(UnitReport).where(UnitReport.period == period,
                                                          UnitReport.work_unit_id == work_unit_id))
@@ -454,11 +475,12 @@ def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query
 def export(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> dict:
     actor = load(Actor(), actor)
     q = load(schemas.ExportQuery(), query or {})
-    community_id = _staff_community_filter(actor, q["community_id"])
-    where = [Snapshot.community_id == community_id] if community_id is not None else []
+    authz.check(actor, "scoring.export")
     with store.uow() as uow:
+        communities = area(uow.session, actor, "scoring.export", q["community_id"])
         _require_closed(uow.session, period)
-        rows = _ranked_members(uow.session, period, where, None)
+        rows = _ranked_members(uow.session, period, _in(communities), None)
+    community_id = communities[0] if communities is not None and len(communities) == 1 else None
     _named_members(rows, registration)
     name = f"scoring-{period}" + (f"-community-{community_id}" if community_id is not None else "")
     return _file(rows, q["format"], name, f"{period} 积分与星级")
@@ -479,7 +501,7 @@ def _file(rows: list[dict], fmt: str, name: str, title: str) -> dict:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_HEADERS)
-        writer.writerows(_cells(r) for r in rows)
+        writer.writerows(safe_row(_cells(r)) for r in rows)
         # a BOM so spreadsheet programs open the Chinese headers correctly
         content, ctype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
     else:
@@ -490,7 +512,7 @@ def _file(rows: list[dict], fmt: str, name: str, title: str) -> dict:
         sheet.append([title])
         sheet.append(CSV_HEADERS)
         for r in rows:
-            sheet.append(_cells(r))
+            sheet.append(safe_row(_cells(r)))
         buffer = io.BytesIO()
         book.save(buffer)
         content = buffer.getvalue()
@@ -503,19 +525,18 @@ def chart(store: Store, actor: dict, period: str, query: dict | None, registrati
     """PNG: the distribution of members' points, or each community's total."""
     actor = load(Actor(), actor)
     q = load(schemas.ChartQuery(), query or {})
-    community_id = _staff_community_filter(actor, None)
+    authz.check(actor, "scoring.chart")
     with store.uow() as uow:
         session = uow.session
+        communities = area(session, actor, "scoring.chart")
         _require_closed(session, period)
         if q["kind"] == "distribution":
-            stmt = select(Snapshot.points).where(Snapshot.period == period)
-            if community_id is not None:
-                stmt = stmt.where(Snapshot.community_id == community_id)
-            values = list(session.scalars(stmt))
+            values = list(session.scalars(select(Snapshot.points).where(Snapshot.period == period,
+                                                                          *_in(communities))))
         else:
             values = session.execute(
                 select(Snapshot.community_id, func.sum(Snapshot.points))
-                .where(Snapshot.period == period, Snapshot.community_id.is_not(None))
+                .where(Snapshot.period == period, Snapshot.community_id.is_not(None), *_in(communities))
                 .group_by(Snapshot.community_id).order_by(Snapshot.community_id)).all()
     if q["kind"] != "distribution":
         names = lookup_names(registration, places=[c for c, _ in values])
@@ -565,13 +586,10 @@ def dashboard(store: Store, actor: dict, community_id: int) -> dict:
     from services.scoring.models import LedgerConflict, Rejection
 
     actor = load(Actor(), actor)
-    if actor["role"] in ("community_staff", "grid_leader"):
-        if actor.get("community_id") != community_id:
-            raise Forbidden(message="只能查看本社区的积分概况")
-    elif actor["role"] not in ("street_staff", "district_staff", "system"):
-        raise Forbidden(message="您的角色不能查看社区积分概况")
     with store.uow() as uow:
         session = uow.session
+        authz.check(actor, "scoring.scoring_dashboard", community_facts(session, community_id),
+                    message="只能查看本人管辖范围内社区的积分概况")
         period = current_period(session)
         members = session.scalar(select(func.count()).select_from(MemberView).where(
             MemberView.community_id == community_id, MemberView.status == "active"))

@@ -72,8 +72,8 @@ class ScoringService(ServiceBase):
     def member_points(self, actor, member_id):
         return usecases.member_points(self.db, actor, member_id)
 
-    @rpc
-    def member_summary(self, member_id):
+    @rpc(internal=True)
+    def member_summary(self, actor, member_id):
         return usecases.member_summary(self.db, member_id)
 
     @rpc

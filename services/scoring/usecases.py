@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
+import authz
+from common import assertions
 from common.actors import Actor, reaches
 from common.db import Store, UnitOfWork, utcnow
 from common.errors import Conflict, Forbidden, NotFound, Unprocessable
@@ -284,7 +286,7 @@ def resolve_unknown_members(store: Store, registration, limit: int = RESOLVE_BAT
             Rejection.status == "pending", Rejection.code == "UNKNOWN_MEMBER").distinct().limit(limit)))
     if not ids:
         return 0
-    facts = registration.member_facts(ids)
+    facts = registration.member_facts(assertions.system("scoring"), ids)
     made = 0
     with store.uow() as uow:
         for row in facts or []:
@@ -337,13 +339,23 @@ def adjust_points(store: Store, actor: dict, member_id: int, payload: dict, idem
     return result
 
 
+def community_facts(session, community_id) -> dict:
+    """A community's place for the policy, from the members scoring knows there."""
+    row = session.execute(select(MemberView.street_id, MemberView.district_id)
+                          .where(MemberView.community_id == community_id, MemberView.street_id.is_not(None))
+                          .limit(1)).first()
+    units = session.scalars(select(WorkUnitView.work_unit_id).where(WorkUnitView.community_id == community_id))
+    return authz.facts(community_id=community_id, street_id=row[0] if row else None,
+                       district_id=row[1] if row else None, co_building_unit_ids=list(units))
+
+
+
 def get_rules(store: Store, actor: dict, community_id: int) -> dict:
     actor = load(Actor(), actor)
     with store.uow() as uow:
         district, community = rule_layers(uow.session, community_id, actor.get("district_id"))
-        if actor["role"] not in ("system", "district_staff", "street_staff") and not reaches(
-                actor, community_id=community_id):
-            raise Forbidden(message="只能查看本社区的积分规则")
+        authz.check(actor, "scoring.scoring_rules", community_facts(uow.session, community_id),
+                    message="只能查看本人管辖范围内社区的积分规则")
         return schemas.RulesView().dump({"scope": "community", "scope_id": community_id,
                                          "effective": domain.merge_rules(district, community),
                                          "district": district, "community": community})
@@ -419,9 +431,10 @@ def assess(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
 def list_conflicts(store: Store, actor: dict, community_id: int, query: dict | None) -> list[dict]:
     actor = load(Actor(), actor)
     q = load(schemas.ReviewQuery(), query or {})
-    if not reaches(actor, community_id=community_id) and actor["role"] not in ("street_staff", "district_staff"):
-        raise Forbidden(message="只能查看本社区的积分冲突")
     with store.uow() as uow:
+        # finding 6: a street's or district's staff read only their own area's conflicts
+        authz.check(actor, "scoring.scoring_conflicts", community_facts(uow.session, community_id),
+                    message="只能查看本人管辖范围内社区的积分冲突")
         stmt = (select(LedgerConflict, LedgerEntry.points).join(LedgerEntry, LedgerEntry.id == LedgerConflict.entry_id)
                 .where(LedgerConflict.community_id == community_id))
         if q["status"]:
@@ -466,9 +479,9 @@ def resolve_conflict(store: Store, actor: dict, conflict_id: int, payload: dict)
 def list_rejections(store: Store, actor: dict, community_id: int, query: dict | None) -> list[dict]:
     actor = load(Actor(), actor)
     q = load(schemas.ReviewQuery(), query or {})
-    if not reaches(actor, community_id=community_id) and actor["role"] not in ("street_staff", "district_staff"):
-        raise Forbidden(message="只能查看本社区的未记分事件")
     with store.uow() as uow:
+        authz.check(actor, "scoring.scoring_rejections", community_facts(uow.session, community_id),
+                    message="只能查看本人管辖范围内社区的未记分事件")
         stmt = select(Rejection).where(Rejection.community_id == community_id)
         if q["status"]:
             stmt = stmt.where(Rejection.status == q["status"])
@@ -492,7 +505,7 @@ def reapply_rejection(store: Store, registration, actor: dict, rejection_id: int
         known = uow.session.get(MemberView, member_id) is not None
     if not known and registration is not None:
         try:  # maybe registration knows the member by now
-            facts = registration.member_facts([member_id])
+            facts = registration.member_facts(assertions.system("scoring"), [member_id])
         except Exception:  # registration down or older: fall through to the clear 422 below
             log.warning("member_facts unavailable", exc_info=True)
             facts = []

@@ -76,7 +76,9 @@ def _workflow(platform, staff, policy_url):
     assert up.status_code == 200 and up.json()["level"] == "street"
     queue = street.get("/api/escalations").json()
     assert other["id"] in [r["id"] for r in queue]
-    met = street.post(f"/api/requests/{other['id']}/joint-meeting", {"work_unit_ids": [5], "reason": "律所承办"})
+    unit_id = platform.login("unit1").user["work_unit_id"]  # a unit that exists (#11: no made-up units)
+    met = street.post(f"/api/requests/{other['id']}/joint-meeting", {"work_unit_ids": [unit_id],
+                                                                       "reason": "律所承办"})
     assert met.status_code == 200 and met.json()["state"] == "claimed"
     found = street.get("/api/dispatch/requests", params={"states": "claimed,closed"}).json()
     assert {r["id"] for r in found} >= {rid, other["id"]}

@@ -25,7 +25,6 @@ from services.bridge.demo import DEMO_SYSTEM
 from tests import support
 
 SERVICES = ("registration", "dispatch", "bridge", "scoring")
-SYSTEM = {"user_id": None, "role": "system"}
 
 
 class Processes:
@@ -103,7 +102,7 @@ def test_killed_consumers_lose_no_message_and_apply_none_twice(cluster, vhost):
     procs, rpc, urls, amqp_uri = cluster
     community = rpc.registration.authenticate({"username": "staff1", "password": demo.DEMO_PASSWORD})["community_id"]
     legal = next(i for i in rpc.dispatch.list_menu(community) if i["title"] == "法律咨询")
-    before = len(rpc.dispatch.search_requests(SYSTEM, {"community_id": community, "limit": 500}))
+    before = len(rpc.dispatch.search_requests(support.service_actor(), {"community_id": community, "limit": 500}))
     outcomes = Queue(f"crash-{uuid.uuid4().hex[:6]}", Exchange("baodao.public", type="topic", durable=True),
                      routing_key="command.*", durable=True)
 
@@ -111,6 +110,7 @@ def test_killed_consumers_lose_no_message_and_apply_none_twice(cluster, vhost):
     commands = 40
     with Connection(amqp_uri) as conn:
         outcomes(conn.channel()).declare()
+    with Connection(support.broker_user(DEMO_SYSTEM, vhost)) as conn:  # the hotline's own broker account
         producer = conn.Producer()
         for n in range(commands):
             producer.publish({"command_id": f"crash-{n}", "command_type": "request.place", "version": 1,
@@ -119,7 +119,7 @@ def test_killed_consumers_lose_no_message_and_apply_none_twice(cluster, vhost):
                                   "fields": {"topic": "family"},
                                   "caller": {"name": f"来电人{n}", "phone": f"1391111{n:04d}"}}},
                              exchange="baodao.commands", routing_key="request.place", serializer="json",
-                             delivery_mode=2)
+                             delivery_mode=2, user_id=DEMO_SYSTEM)
     support.wait_for(lambda: _count(urls["bridge"], "SELECT count(*) FROM commands") >= 8, timeout=60,
                      interval=0.05, message="the bridge to be mid-stream")
     procs.kill9("bridge")
@@ -129,7 +129,7 @@ def test_killed_consumers_lose_no_message_and_apply_none_twice(cluster, vhost):
     support.wait_for(lambda: _count(urls["bridge"], "SELECT count(*) FROM commands") == commands, timeout=120,
                      interval=0.5, message="every command carried out after the restart")
     assert _count(urls["bridge"], "SELECT count(DISTINCT service_request_id) FROM commands") == commands
-    after = rpc.dispatch.search_requests(SYSTEM, {"community_id": community, "limit": 500})
+    after = rpc.dispatch.search_requests(support.service_actor(), {"community_id": community, "limit": 500})
     assert len(after) == before + commands  # no request placed twice, none lost
 
     # every command is answered once as done (a redelivery after the crash answers "duplicate")

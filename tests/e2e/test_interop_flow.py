@@ -10,11 +10,13 @@ import requests
 
 from common.config import ROOT
 from services.bridge.demo import DEMO_API_KEY, DEMO_SYSTEM
+from tests import support
 
 
-def _example(platform, script, *args):
-    done = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--amqp-uri", platform.env["AMQP_URI"],
-                           *args], capture_output=True, text=True, timeout=60, cwd=ROOT)
+def _example(platform, script, *args, amqp_uri=None):
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / script), "--amqp-uri",
+                           amqp_uri or platform.env["AMQP_URI"], *args],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
     return done.returncode, done.stdout, done.stderr
 
 
@@ -47,8 +49,10 @@ def test_a_hotline_runs_the_resident_flow_over_open311_and_amqp(platform):
     assert tracked["status"] == "open" and "完成" in tracked["status_notes"]
 
     # the hotline calls the resident back and confirms over AMQP
-    code, out, err = _example(platform, "publish_command.py", "--source", DEMO_SYSTEM, "--id", f"confirm-{request_id}",
-                              "request.confirm", json.dumps({"service_request_id": int(request_id), "rating": 5}))
+    # ... with its own broker account (the platform knows it by that, not by the body's source)
+    code, out, err = _example(platform, "publish_command.py", "--id", f"confirm-{request_id}",
+                              "request.confirm", json.dumps({"service_request_id": int(request_id), "rating": 5}),
+                              amqp_uri=support.broker_user(DEMO_SYSTEM, platform.vhost))
     assert code == 0, (out, err)
     assert json.loads(out.splitlines()[-1])["data"]["result"]["status"] == "closed"
     [tracked] = requests.get(f"{open311}/requests/{request_id}.json", params={"api_key": DEMO_API_KEY},

@@ -177,6 +177,9 @@ def test_the_record_moves_to_the_new_community_once_the_member_consents(platform
     moved = staff1.post(f"/api/members/{me}/transfer", {"community_id": staff2.user["community_id"],
                                                          "reason": "搬家到跃进社区"})
     assert moved.status_code == 200, moved.text
+    # the move waits for the new community (#11); 刘洋's old token ended with the move
+    assert staff2.post(f"/api/members/{me}/accept", {}).status_code == 200
+    liu = platform.login("13800000004")
 
     def pending():
         transfers = liu.get(f"/api/members/{me}/record").json()["transfers"]

@@ -28,8 +28,10 @@ def test_members_and_units_report_in_over_http(platform):
         "community_id": community_id, "skills": ["法律"], "post_ids": [legal["id"]],
         "free_time": [{"preset": "weekday_evenings"}], "commitments": ["每月一次法律咨询"], "work_unit": "某律所"})
     assert resp.status_code == 201, resp.text
-    member_id = resp.json()["id"]
-    assert resp.json()["status"] == "submitted"
+    assert resp.json()["status"] == "submitted" and "id" not in resp.json()  # a receipt, the same for all
+    applicant = platform.login("13711112222", "member-pass-1")
+    assert applicant.user["role"] == "applicant" and applicant.user["registration_status"] == "submitted"
+    member_id = applicant.user["user_id"]
     bad = requests.post(platform.url("/api/registrations/signup"), timeout=15, json={
         "name": "错号", "phone": "1371111", "id_number": _id(2)[:17] + "Y", "password": "member-pass-1",
         "community_id": community_id})

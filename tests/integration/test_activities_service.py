@@ -34,19 +34,27 @@ def platform(start_service, amqp_uri):
     with ClusterRpcProxy(act_config) as rpc:
         rpc.store = store
         rpc.amqp_uri = amqp_uri
+        rpc.registration_url = reg_config["DATABASE_URL"]
+        rpc.made = {}
         yield rpc
     store.dispose()
 
 
 def login(rpc, username):
-    return rpc.registration.authenticate({"username": username, "password": demo.DEMO_PASSWORD})
+    return support.sign_in(rpc, username)
 
 
-def member(staff, n, **facts):
-    """A member as the gateway would pass them (their token's claims)."""
-    return {"user_id": 10_000 + n, "role": "member", "name": f"党员{n}", "community_id": staff["community_id"],
-            "street_id": staff["street_id"], "district_id": staff["district_id"], "grid_id": None,
-            "work_unit_id": None, "e_branch_id": None, **facts}
+def members(rpc, staff, numbers, **fields):
+    """Real accepted members of the staff's community (made once per number), signed in."""
+    numbers = [1000 + n for n in numbers]
+    new = [n for n in numbers if n not in rpc.made]
+    ids = support.register_members(rpc.registration_url, staff["community_id"], new, **fields)
+    rpc.made.update(zip(new, ids, strict=True))
+    return support.actors_of(rpc.registration_url, [rpc.made[n] for n in numbers])
+
+
+def member(rpc, staff, n, **fields):
+    return members(rpc, staff, [n], **fields)[0]
 
 
 def iso(dt):
@@ -96,7 +104,7 @@ def test_places_wait_list_promotion_edit_and_cancel(platform):
     assert [e["data"]["activity_id"] for e in published] == [activity["id"]]
     assert published[0]["data"]["places"] == 2
 
-    a, b, c, d = (member(staff, n) for n in range(4))
+    a, b, c, d = members(platform, staff, range(4))
     aid = activity["id"]
     assert platform.activities.sign_up(a, aid)["status"] == "confirmed"
     assert platform.activities.sign_up(b, aid)["status"] == "confirmed"
@@ -142,7 +150,8 @@ def test_places_wait_list_promotion_edit_and_cancel(platform):
     with pytest.raises(Forbidden) as err:
         platform.activities.sign_up(d, grid_activity["id"])
     assert err.value.code == "NOT_IN_AUDIENCE"
-    assert platform.activities.sign_up(member(staff, 9, grid_id=grid_id), grid_activity["id"])["status"] == "confirmed"
+    in_grid = member(platform, staff, 9, grid_id=grid_id)
+    assert platform.activities.sign_up(in_grid, grid_activity["id"])["status"] == "confirmed"
     with pytest.raises(NotFound) as err:
         publish(platform, staff, audience="grid", audience_id=staff["community_id"])
     assert err.value.code == "GRID_NOT_FOUND"
@@ -174,9 +183,9 @@ def test_places_wait_list_promotion_edit_and_cancel(platform):
 def test_signup_storm_fills_exactly_the_places_and_queues_the_rest_in_arrival_order(platform):
     staff = login(platform, "staff1")
     activity = publish(platform, staff, places=20)
-    members = [member(staff, n) for n in range(150)]
+    crowd = members(platform, staff, range(150))
     # all sign-ups are on the wire before any reply is read
-    replies = [platform.activities.sign_up.call_async(m, activity["id"]) for m in members]
+    replies = [platform.activities.sign_up.call_async(m, activity["id"]) for m in crowd]
     results = [r.result() for r in replies]  # no error at all
     confirmed = [r for r in results if r["status"] == "confirmed"]
     waiting = [r for r in results if r["status"] == "waitlisted"]
@@ -188,7 +197,7 @@ def test_signup_storm_fills_exactly_the_places_and_queues_the_rest_in_arrival_or
     final = platform.activities.get_activity(staff, activity["id"])
     assert (final["confirmed"], final["waitlisted"], final["places_left"]) == (20, 130, 0)
     # and the same member twice at once gets one sign-up
-    twice = [platform.activities.sign_up.call_async(member(staff, 500), activity["id"]) for _ in range(5)]
+    twice = [platform.activities.sign_up.call_async(member(platform, staff, 500), activity["id"]) for _ in range(5)]
     outcomes = []
     for reply in twice:
         try:
@@ -204,10 +213,10 @@ def test_on_site_code_attendance_trail_close_and_results(platform):
     activity = publish(platform, staff, starts_in=timedelta(minutes=10), hours=1.0,
                        signup_deadline=iso(utcnow() + timedelta(minutes=5)))
     aid = activity["id"]
-    a, b, c, d = (member(staff, n) for n in range(4))
+    a, b, c, d = members(platform, staff, range(4))
     for m in (a, b, c, d):
         platform.activities.sign_up(m, aid)
-    waiting = member(staff, 99)
+    waiting = member(platform, staff, 99)
     platform.activities.edit(staff, aid, {"places": 4})
     assert platform.activities.sign_up(waiting, aid)["status"] == "waitlisted"
 
@@ -295,7 +304,7 @@ def test_timers_remind_the_day_before_and_close_attendance_after(platform):
     store = platform.store
     activity = publish(platform, staff, starts_in=timedelta(days=3))
     aid = activity["id"]
-    a, b = member(staff, 1), member(staff, 2)
+    a, b = member(platform, staff, 1), member(platform, staff, 2)
     platform.activities.sign_up(a, aid)
     platform.activities.sign_up(b, aid)
     platform.activities.withdraw(b, aid)

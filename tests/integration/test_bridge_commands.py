@@ -21,14 +21,14 @@ from services.dispatch.service import DispatchService
 from services.registration.service import RegistrationService
 from tests import support
 
-SYSTEM = {"user_id": None, "role": "system"}
-
 
 class Outside:
     """A system that is not nameko: plain AMQP, plain JSON, as docs/asyncapi.yaml tells it."""
 
-    def __init__(self, amqp_uri):
+    def __init__(self, amqp_uri, vhost, account=DEMO_SYSTEM):
         self.amqp_uri = amqp_uri
+        # its own broker account, named as its registered system: the broker vouches for user_id
+        self.account, self.account_uri = account, support.broker_user(account, vhost)
         self.queue = Queue(f"outside-{uuid.uuid4().hex[:6]}", Exchange("baodao.public", type="topic", durable=True),
                            routing_key="#", durable=True)
         with Connection(amqp_uri) as conn:
@@ -36,10 +36,11 @@ class Outside:
             self.queue(conn.channel()).declare()
         self.seen: list[dict] = []
 
-    def send(self, body, routing_key="request.place", content_type="application/json"):
+    def send(self, body, routing_key="request.place", content_type="application/json", signed=True):
         raw = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-        with Connection(self.amqp_uri) as conn:
-            conn.Producer().publish(raw, exchange="baodao.commands", routing_key=routing_key,
+        with Connection(self.account_uri) as conn:
+            extra = {"user_id": self.account} if signed else {}
+            conn.Producer().publish(raw, exchange="baodao.commands", routing_key=routing_key, **extra,
                                     content_type=content_type, content_encoding="utf-8", delivery_mode=2)
 
     def events(self) -> list[dict]:
@@ -87,7 +88,7 @@ def platform(start_service, amqp_uri):
 
 
 def login(rpc, username):
-    return rpc.registration.authenticate({"username": username, "password": demo.DEMO_PASSWORD})
+    return support.sign_in(rpc, username)
 
 
 def _legal(rpc, community_id):
@@ -95,7 +96,7 @@ def _legal(rpc, community_id):
 
 
 def test_a_hotline_places_and_confirms_a_request_once_over_amqp(platform, amqp_uri, vhost):
-    outside = Outside(amqp_uri)
+    outside = Outside(amqp_uri, vhost)
     staff = login(platform, "staff1")
     community_id = staff["community_id"]
     legal = _legal(platform, community_id)
@@ -118,7 +119,7 @@ def test_a_hotline_places_and_confirms_a_request_once_over_amqp(platform, amqp_u
                          "the repeated answer")
     assert again["data"]["result"]["service_request_id"] == request_id
     support.wait_queues_idle(vhost)
-    mine = [r for r in platform.dispatch.search_requests(SYSTEM, {"community_id": community_id})
+    mine = [r for r in platform.dispatch.search_requests(support.service_actor(), {"community_id": community_id})
             if r["title"] == "法律咨询"]
     assert [r["id"] for r in mine] == [request_id]
     assert sum(1 for e in outside.events() if e["event_type"] == "request.submitted") == 1
@@ -133,11 +134,11 @@ def test_a_hotline_places_and_confirms_a_request_once_over_amqp(platform, amqp_u
     assert confirmed["data"]["request_id"] == request_id and confirmed["data"]["rating"] == 5
     outcome = outside.wait(lambda e: e["data"].get("command_id") == "hl-0002", "the outcome of request.confirm")
     assert outcome["event_type"] == "command.succeeded" and outcome["data"]["result"]["status"] == "closed"
-    assert platform.dispatch.get_request(SYSTEM, request_id)["state"] == "closed"
+    assert platform.dispatch.get_request(support.service_actor(), request_id)["state"] == "closed"
 
 
 def test_bad_commands_are_dead_lettered_with_the_reason_never_lost_never_looping(platform, amqp_uri, vhost):
-    outside = Outside(amqp_uri)
+    outside = Outside(amqp_uri, vhost)
     community_id = login(platform, "staff1")["community_id"]
     legal = _legal(platform, community_id)
     good_data = {"community_id": community_id, "menu_item_id": legal["id"], "fields": {"topic": "family"},
@@ -145,7 +146,12 @@ def test_bad_commands_are_dead_lettered_with_the_reason_never_lost_never_looping
     outside.send(b"{not json")
     outside.send(b"hello", content_type="text/plain")
     outside.send({"command_type": "request.place", "version": 1, "source": DEMO_SYSTEM, "data": good_data})
-    outside.send(command("x-1", "request.place", good_data, source="nobody"))
+    outside.send(command("x-1", "request.place", good_data, source="nobody"))  # says it is someone else
+    outside.send(command("x-2", "request.place", good_data), signed=False)  # no broker-validated sender
+    # finding 10: a process on the broker saying it is the hotline in the body does not become it
+    Outside(amqp_uri, vhost, account="intruder").send(command("x-3", "request.place", good_data))
+    Outside(amqp_uri, vhost, account="intruder").send(command("x-4", "request.place", good_data,
+                                                              source="intruder"))
     outside.send(command("bad-item", "request.place", {**good_data, "menu_item_id": 99999}))
     outside.send(command("bad-field", "request.place", {**good_data, "fields": {"topic": "astrology"}}))
     outside.send(command("bad-roster", "members.update", {"rows": [{"name": "张三", "phone": "123",
@@ -156,16 +162,19 @@ def test_bad_commands_are_dead_lettered_with_the_reason_never_lost_never_looping
     assert rejected["data"]["code"] == "SERVICE_NOT_FOUND" and rejected["data"]["message"]
     roster = outside.wait(lambda e: e["data"].get("command_id") == "bad-roster", "the roster rejection")
     assert roster["data"]["code"] == "ROSTER_INVALID" and roster["data"]["fields"]["rows"]["1"]
-    support.wait_for(lambda: support.queue_info(vhost, "baodao.dead-letters").get("messages") == 7, timeout=20,
-                     message="seven dead letters")
+    support.wait_for(lambda: support.queue_info(vhost, "baodao.dead-letters").get("messages") == 10, timeout=20,
+                     message="ten dead letters")
     time.sleep(1.5)
     assert support.queue_info(vhost, "baodao.commands").get("messages") == 0  # nothing requeued for ever
     letters = raw_messages(amqp_uri, "baodao.dead-letters")
     reasons = [m.headers["x-reason"] for m in letters]
-    assert len(letters) == 7
-    for code in ("MALFORMED_JSON", "UNSUPPORTED_CONTENT_TYPE", "INVALID_ENVELOPE", "UNKNOWN_SYSTEM",
-                 "SERVICE_NOT_FOUND", "INVALID_FIELDS", "ROSTER_INVALID"):
-        assert sum(r.startswith(code) for r in reasons) == 1, (code, reasons)
+    assert len(letters) == 10
+    for code, n in (("MALFORMED_JSON", 1), ("UNSUPPORTED_CONTENT_TYPE", 1), ("INVALID_ENVELOPE", 1),
+                    ("SOURCE_MISMATCH", 2), ("UNAUTHENTICATED_SENDER", 1), ("UNKNOWN_SYSTEM", 1),
+                    ("SERVICE_NOT_FOUND", 1), ("INVALID_FIELDS", 1), ("ROSTER_INVALID", 1)):
+        assert sum(r.startswith(code) for r in reasons) == n, (code, reasons)
+    with platform.bridge_store.uow() as uow:  # none of the impostors placed anything
+        assert uow.session.query(Command).filter(Command.command_key.in_(["x-1", "x-2", "x-3", "x-4"])).count() == 0
     assert b"{not json" in [body_bytes(m) for m in letters]  # kept byte for byte
 
     # the rejected command sent again is answered again, not dead-lettered again
@@ -176,7 +185,7 @@ def test_bad_commands_are_dead_lettered_with_the_reason_never_lost_never_looping
 
 
 def test_members_update_imports_the_roster_once(platform, amqp_uri, vhost):
-    outside = Outside(amqp_uri)
+    outside = Outside(amqp_uri, vhost)
     community_id = login(platform, "staff1")["community_id"]
     rows = [{"name": "周明", "phone": "13700000011", "id_number": demo.demo_id_number(901),
              "community_id": community_id, "skills": ["IT"]},
@@ -197,7 +206,7 @@ def test_a_command_that_keeps_failing_for_a_passing_reason_is_retried_then_dead_
     # the bridge alone: dispatch is not running, so every attempt finds no dispatch service
     config = start_service(BridgeService, BRIDGE_RETRY_PAUSE=0.01)
     demo.seed({"bridge": config["DATABASE_URL"]}, amqp_uri)
-    outside = Outside(amqp_uri)
+    outside = Outside(amqp_uri, vhost)
     outside.send(command("hl-9", "request.place", {"community_id": 3, "menu_item_id": 1,
                                                    "caller": {"name": "赵先生", "phone": "13911114444"}}))
     support.wait_for(lambda: support.queue_info(vhost, "baodao.dead-letters").get("messages") == 1, timeout=30,

@@ -10,8 +10,7 @@ from services.dispatch.models import Base as DispatchBase
 from services.dispatch.models import MenuItem
 from services.dispatch.service import DispatchService
 from services.registration.service import RegistrationService
-
-SYSTEM = {"user_id": 0, "role": "system"}
+from tests import support
 
 
 @pytest.fixture
@@ -22,12 +21,13 @@ def platform(start_service, amqp_uri):
     dis = Store(DispatchBase.metadata, "dispatch", dis_config["DATABASE_URL"], amqp_uri)
     with ClusterRpcProxy(dis_config) as rpc:
         rpc.dispatch_store = dis
+        rpc.registration_url = reg_config["DATABASE_URL"]
         yield rpc
     dis.dispose()
 
 
 def login(rpc, username):
-    return rpc.registration.authenticate({"username": username, "password": demo.DEMO_PASSWORD})
+    return support.sign_in(rpc, username)
 
 
 def test_request_is_offered_to_members_with_the_skill(platform):
@@ -61,7 +61,7 @@ def test_claim_storm_has_exactly_one_winner(platform):
         uow.commit()
     request = platform.dispatch.submit_request(resident, {"menu_item_id": item.id})
     assert request["offered_to"] == [] and request["state"] == "dispatched"
-    claimers = [{"user_id": m["id"], "role": "member", "community_id": m["community_id"]} for m in members]
+    claimers = support.actors_of(platform.registration_url, [m["id"] for m in members])
     offered = []
     outcomes = []
     # all 30 claims are on the wire before any reply is read
@@ -79,5 +79,5 @@ def test_claim_storm_has_exactly_one_winner(platform):
     # lost the race inside the update, or arrived after the request was already claimed
     assert {e.code for e in losers} <= {"ALREADY_TAKEN", "INVALID_TRANSITION"}
     assert all(e.details["current_state"] == "claimed" for e in losers)
-    final = platform.dispatch.get_request(SYSTEM, request["id"])
+    final = platform.dispatch.get_request(support.service_actor(), request["id"])
     assert final["state"] == "claimed" and len(final["claimed_by"]) == 1

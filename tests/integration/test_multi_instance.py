@@ -83,7 +83,7 @@ def cluster(database, tmp_path_factory):
 
 
 def login(rpc, username):
-    return rpc.registration.authenticate({"username": username, "password": demo.DEMO_PASSWORD})
+    return support.sign_in(rpc, username)
 
 
 def outcomes(replies):

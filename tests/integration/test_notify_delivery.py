@@ -22,9 +22,9 @@ from services.notify.models import Base, Delivery, Notice
 from services.notify.service import NotifyService
 from tests import support
 
-STAFF = {"user_id": 50, "role": "community_staff", "community_id": 3, "street_id": 2, "district_id": 1}
-DISTRICT = {"user_id": 51, "role": "district_staff", "district_id": 1}
-MEMBER = {"user_id": 8, "role": "member", "community_id": 3}
+# the demo's staff1 (东风社区 = 3), the district's staff and member 张伟 (user 9), signed in for real
+STAFF, DISTRICT, MEMBER = "staff1", "district", "13800000001"
+MEMBER_ID = 9
 REQUEST = {"request_id": 1, "community_id": 3, "street_id": 2, "resident_id": 6, "menu_item_id": 1,
            "title": "法律咨询", "state": "submitted"}
 FAST = {"NOTIFY_RETRY_BASE_SECONDS": 0.3, "NOTIFY_MAX_ATTEMPTS": 3, "NOTIFY_HTTP_TIMEOUT": 1.0}
@@ -120,30 +120,30 @@ def deliveries(url, **where):
         engine.dispose()
 
 
-def test_every_channel_delivers_once_in_its_own_format(start_service, amqp_uri, vhost, receiver, smtp_server):
+def test_every_channel_delivers_once_in_its_own_format(accounts, start_service, amqp_uri, vhost, receiver, smtp_server):
     config = start_service(NotifyService, **FAST)
     url = config["DATABASE_URL"]
     with ClusterRpcProxy(config) as rpc:
         for channel, cfg in [("wecom", {"url": f"{receiver.url}/wecom"}),
                              ("dingtalk", {"url": f"{receiver.url}/ding?access_token=t", "secret": "SEC"}),
                              ("webhook", {"url": f"{receiver.url}/hook", "secret": "k"})]:
-            view = rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": channel, "config": cfg})
+            view = rpc.notify.set_channel(accounts(STAFF), {"community_id": 3, "channel": channel, "config": cfg})
             assert view["enabled"] and view["community_id"] == 3
-        shown = rpc.notify.list_channels(STAFF, {})
+        shown = rpc.notify.list_channels(accounts(STAFF), {})
         assert {s["channel"] for s in shown} == {"wecom", "dingtalk", "webhook"}
         assert next(s for s in shown if s["channel"] == "webhook")["config"]["secret"] == "****"
         # the SMS gateway and mail server are platform-wide, set by the district
-        rpc.notify.set_channel(DISTRICT, {"channel": "sms", "config": {"url": f"{receiver.url}/sms",
+        rpc.notify.set_channel(accounts(DISTRICT), {"channel": "sms", "config": {"url": f"{receiver.url}/sms",
                                                                        "api_key": "key-1"}})
-        rpc.notify.set_channel(DISTRICT, {"channel": "email", "config": {
+        rpc.notify.set_channel(accounts(DISTRICT), {"channel": "email", "config": {
             "host": smtp_server["host"], "port": smtp_server["port"], "sender": "notice@baodao.example"}})
-        prefs = rpc.notify.set_preferences(MEMBER, {"channels": ["sms", "email"], "phone": "13800000008",
+        prefs = rpc.notify.set_preferences(accounts(MEMBER), {"channels": ["sms", "email"], "phone": "13800000008",
                                                     "email": "m8@example.com", "quiet_hours": None})
         assert prefs["channels"] == ["inbox", "sms", "email"]
 
         publisher = EventPublisher(amqp_uri, "dispatch")
         publisher.publish(envelope("dispatch", "request.submitted", REQUEST))
-        offered = envelope("dispatch", "request.offered", {**REQUEST, "state": "dispatched", "member_ids": [8]})
+        offered = envelope("dispatch", "request.offered", {**REQUEST, "state": "dispatched", "member_ids": [MEMBER_ID]})
         publisher.publish(offered)
         publisher.publish(offered)  # redelivered: nobody hears twice
 
@@ -151,7 +151,7 @@ def test_every_channel_delivers_once_in_its_own_format(start_service, amqp_uri, 
                          message="five deliveries sent")
         support.wait_queues_idle(vhost)
         time.sleep(1.5)  # a double send would have happened by now
-        inbox = rpc.notify.inbox(MEMBER)
+        inbox = rpc.notify.inbox(accounts(MEMBER))
 
     assert [m["kind"] for m in inbox["messages"]] == ["request_offered"] and inbox["unread"] == 1
     (wecom,) = receiver.to("/wecom")
@@ -173,16 +173,16 @@ def test_every_channel_delivers_once_in_its_own_format(start_service, amqp_uri, 
 
 
 def test_failing_and_hanging_receivers_are_retried_then_dead_lettered_while_others_flow(
-        start_service, amqp_uri, receiver):
+        accounts, start_service, amqp_uri, receiver):
     config = start_service(NotifyService, **FAST)
     url = config["DATABASE_URL"]
     with ClusterRpcProxy(config) as rpc:
-        rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "webhook",
+        rpc.notify.set_channel(accounts(STAFF), {"community_id": 3, "channel": "webhook",
                                        "config": {"url": f"{receiver.url}/fail-2", "secret": "k"}})
         for channel, path in (("wecom", "/hang"), ("dingtalk", "/ok")):
-            rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": channel,
+            rpc.notify.set_channel(accounts(STAFF), {"community_id": 3, "channel": channel,
                                            "config": {"url": receiver.url + path}})
-        rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "webhook", "name": "gone",
+        rpc.notify.set_channel(accounts(STAFF), {"community_id": 3, "channel": "webhook", "name": "gone",
                                        "config": {"url": f"{receiver.url}/bad", "secret": "k"}})
         EventPublisher(amqp_uri, "dispatch").publish(envelope("dispatch", "request.submitted", REQUEST))
 
@@ -196,8 +196,8 @@ def test_failing_and_hanging_receivers_are_retried_then_dead_lettered_while_othe
                          == {"webhooksent", "wecomdead", "dingtalksent", "webhookdead"},
                          timeout=30, message="retries to settle")
         rows = {d["dedup_key"].rsplit(":", 2)[1] + d["channel"]: d for d in deliveries(url)}
-        dead = rpc.notify.list_deliveries(DISTRICT, {"status": "dead"})
-        again = rpc.notify.retry_delivery(DISTRICT, dead[0]["id"])
+        dead = rpc.notify.list_deliveries(accounts(STAFF), {"status": "dead"})
+        again = rpc.notify.retry_delivery(accounts(STAFF), dead[0]["id"])
 
     flaky = receiver.to("/fail-2")
     assert len(flaky) == 3 and len({r["headers"]["X-Baodao-Delivery"] for r in flaky}) == 1
@@ -218,7 +218,7 @@ def test_failing_and_hanging_receivers_are_retried_then_dead_lettered_while_othe
     assert {e["data"]["channel"] for e in events} == {"wecom", "webhook"}
 
 
-def test_quiet_hours_hold_pushes_but_not_the_inbox(start_service, amqp_uri, receiver):
+def test_quiet_hours_hold_pushes_but_not_the_inbox(accounts, start_service, amqp_uri, receiver):
     config = start_service(NotifyService, **FAST)
     url = config["DATABASE_URL"]
     now_local = utcnow().astimezone(domain.CST)
@@ -226,16 +226,16 @@ def test_quiet_hours_hold_pushes_but_not_the_inbox(start_service, amqp_uri, rece
     start = (now_local.replace(minute=0) if now_local.minute < 58 else now_local).strftime("%H:%M")
     end = f"{(now_local.hour + 2) % 24:02d}:00"
     with ClusterRpcProxy(config) as rpc:
-        rpc.notify.set_channel(DISTRICT, {"channel": "sms", "config": {"url": f"{receiver.url}/sms"}})
-        rpc.notify.set_preferences(MEMBER, {"channels": ["sms"], "phone": "13800000008",
+        rpc.notify.set_channel(accounts(DISTRICT), {"channel": "sms", "config": {"url": f"{receiver.url}/sms"}})
+        rpc.notify.set_preferences(accounts(MEMBER), {"channels": ["sms"], "phone": "13800000008",
                                             "quiet_hours": {"start": start, "end": end, "weekdays_only": False}})
         publisher = EventPublisher(amqp_uri, "dispatch")
-        publisher.publish(envelope("dispatch", "request.offered", {**REQUEST, "member_ids": [8]}))
-        support.wait_for(lambda: rpc.notify.inbox(MEMBER)["unread"] == 1, message="the inbox message")
+        publisher.publish(envelope("dispatch", "request.offered", {**REQUEST, "member_ids": [MEMBER_ID]}))
+        support.wait_for(lambda: rpc.notify.inbox(accounts(MEMBER))["unread"] == 1, message="the inbox message")
         publisher_act = EventPublisher(amqp_uri, "activities")
         publisher_act.publish(envelope("activities", "activity.reminder", {
             "activity_id": 4, "community_id": 3, "title": "义诊", "starts_at": "2026-11-21T01:00:00+00:00",
-            "ends_at": "2026-11-21T03:00:00+00:00", "member_ids": [8]}))
+            "ends_at": "2026-11-21T03:00:00+00:00", "member_ids": [MEMBER_ID]}))
         support.wait_for(lambda: len(receiver.to("/sms")) == 1, message="the urgent SMS")
         time.sleep(2)
     held = deliveries(url, kind="request_offered")
@@ -246,32 +246,32 @@ def test_quiet_hours_hold_pushes_but_not_the_inbox(start_service, amqp_uri, rece
     assert "义诊" in json.loads(receiver.to("/sms")[0]["body"])["content"]
 
 
-def test_bad_input_is_a_clear_error(start_service):
+def test_bad_input_is_a_clear_error(accounts, start_service):
     config = start_service(NotifyService)
     with ClusterRpcProxy(config) as rpc:
         from common.errors import Forbidden, NotFound, ValidationFailed
         with pytest.raises(ValidationFailed) as err:
-            rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "webhook", "config": {"url": "x"}})
+            rpc.notify.set_channel(accounts(STAFF), {"community_id": 3, "channel": "webhook", "config": {"url": "x"}})
         assert "secret" in err.value.fields["config"]
         with pytest.raises(ValidationFailed):
-            rpc.notify.set_channel(STAFF, {"community_id": 3, "channel": "pigeon", "config": {}})
+            rpc.notify.set_channel(accounts(STAFF), {"community_id": 3, "channel": "pigeon", "config": {}})
         with pytest.raises(Forbidden):
-            rpc.notify.set_channel(STAFF, {"community_id": 4, "channel": "wecom", "config": {"url": "http://x"}})
+            rpc.notify.set_channel(accounts(STAFF), {"community_id": 4, "channel": "wecom", "config": {"url": "http://x"}})
         with pytest.raises(Forbidden):
-            rpc.notify.list_deliveries(MEMBER, {})
+            rpc.notify.list_deliveries(accounts(MEMBER), {})
         with pytest.raises(ValidationFailed) as err:
-            rpc.notify.set_preferences(MEMBER, {"opt_outs": ["activity_reminder"]})
+            rpc.notify.set_preferences(accounts(MEMBER), {"opt_outs": ["activity_reminder"]})
         assert "opt_outs" in err.value.fields
         with pytest.raises(NotFound):
-            rpc.notify.mark_read(MEMBER, 999)
-        preview = rpc.notify.preview_template(STAFF, {"kind": "unit_report", "fields": {"period": "2026Q3"}})
+            rpc.notify.mark_read(accounts(MEMBER), 999)
+        preview = rpc.notify.preview_template(accounts(STAFF), {"kind": "unit_report", "fields": {"period": "2026Q3"}})
         assert preview == {"kind": "unit_report", "ok": False, "title": None, "body": None,
                            "missing": ["members", "report_url", "total_points"]}
-        ok = rpc.notify.preview_template(STAFF, {"kind": "request_claimed", "fields": {"title": "家电维修"}})
+        ok = rpc.notify.preview_template(accounts(STAFF), {"kind": "request_claimed", "fields": {"title": "家电维修"}})
         assert ok["ok"] and "家电维修" in ok["body"]
 
 
-def test_a_notice_whose_template_lacks_a_field_is_kept_dead_and_visible(db_url_factory):
+def test_a_notice_whose_template_lacks_a_field_is_kept_dead_and_visible(accounts, db_url_factory):
     url = db_url_factory("notify")
     upgrade("notify", url)
     store = Store(Base.metadata, "notify", url, "amqp://unused/")
@@ -281,7 +281,7 @@ def test_a_notice_whose_template_lacks_a_field_is_kept_dead_and_visible(db_url_f
             usecases.record_event(uow, {"event_id": "e9", "event_type": "request.accepted",
                                         "data": {"resident_id": 6, "community_id": 3}})
             uow.commit()
-        (dead,) = usecases.list_deliveries(store, DISTRICT, {"status": "dead"})
+        (dead,) = usecases.list_deliveries(store, accounts(STAFF), {"status": "dead"})
         assert dead["channel"] == "render" and "TEMPLATE_FIELD_MISSING" in dead["last_error"]
         with store.uow() as uow:
             assert uow.session.scalar(select(Notice.status)) == "failed"

@@ -18,7 +18,8 @@ from services.registration.service import RegistrationService
 from services.registration.usecases import roster_import
 from tests import support
 
-SYSTEM = {"user_id": None, "role": "system"}
+SYSTEM = support.service_actor  # signed afresh at each call: assertions are short-lived
+
 IMPORTED = 250
 
 
@@ -47,22 +48,20 @@ def test_notice_to_a_whole_street_reaches_every_member_once(start_service, amqp_
     context: dict = {}
     try:
         registration_demo.seed(store, context)
-        result = roster_import.import_roster(store, SYSTEM, {"rows": roster(context["community_ids"][1], IMPORTED),
+        result = roster_import.import_roster(store, SYSTEM(), {"rows": roster(context["community_ids"][1], IMPORTED),
                                                             "source": "test"})
         assert result["created"] == IMPORTED and not result["errors"], result
     finally:
         store.dispose()
-    street = {"user_id": 2, "role": "street_staff", "street_id": context["street_id"],
-              "district_id": context["district_id"]}
-    other_staff = {"user_id": 4, "role": "community_staff", "community_id": context["community_ids"][1]}
     payload = {"title": "关于参加周末环境整治的通知", "body": "请本街道在职党员周六上午到所在社区报到。",
                "audience": {"roles": ["member"], "street_id": context["street_id"]}}
     with ClusterRpcProxy(config) as rpc:
+        street, other_staff = support.sign_in(rpc, "street"), support.sign_in(rpc, "staff2")
         started = time.monotonic()
         notice = rpc.notify.broadcast(street, payload, idempotency_key="weekend-1")
         assert time.monotonic() - started < 2 and notice["status"] == "pending"
         # the service keeps answering while it fans out
-        assert rpc.notify.preferences({"user_id": 7, "role": "member"})["channels"] == ["inbox"]
+        assert rpc.notify.preferences(support.sign_in(rpc, "13800000001"))["channels"] == ["inbox"]
         done = support.wait_for(lambda: (n := rpc.notify.get_notice(street, notice["id"]))["status"] == "done" and n,
                                 timeout=30, message="the fan-out")
         again = rpc.notify.broadcast(street, payload, idempotency_key="weekend-1")
@@ -74,9 +73,11 @@ def test_notice_to_a_whole_street_reaches_every_member_once(start_service, amqp_
         members = IMPORTED + len(registration_demo.MEMBERS)
         assert done["recipients"] == members and done["inbox"] == members
         assert again["id"] == notice["id"]
-        someone = rpc.registration.recipients({"roles": ["member"], "community_id": context["community_ids"][0]})
+        someone = rpc.registration.recipients(SYSTEM(), {"roles": ["member"],
+                                                       "community_id": context["community_ids"][0]})
         assert len(someone) == 4
-        inbox = rpc.notify.inbox({"user_id": someone[0], "role": "member"})
+        theirs = support.actors_of(reg_config["DATABASE_URL"], someone)
+        inbox = rpc.notify.inbox(theirs[0])
         assert inbox["messages"][0]["title"] == payload["title"]
 
         # an activity for one community reaches that community's members only
@@ -84,7 +85,7 @@ def test_notice_to_a_whole_street_reaches_every_member_once(start_service, amqp_
             "activity_id": 1, "community_id": context["community_ids"][0], "title": "敬老院探访",
             "starts_at": "2026-11-28T01:00:00+00:00", "ends_at": "2026-11-28T03:00:00+00:00", "place": "敬老院"}))
         support.wait_for(lambda: all(
-            rpc.notify.inbox({"user_id": m, "role": "member"})["unread"] == 2 for m in someone),
+            rpc.notify.inbox(m)["unread"] == 2 for m in theirs),
             message="the activity notice")
         support.wait_queues_idle(vhost)
         time.sleep(1.5)

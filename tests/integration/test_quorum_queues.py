@@ -52,7 +52,7 @@ def test_durable_queues_are_quorum_queues_and_events_flow(tmp_path):
         member = support.wait_for(lambda: _member(store, 91), timeout=30, message="the event through the queue")
         assert member.name == "仲裁队列" and member.community_id == 3
         with ClusterRpcProxy({"AMQP_URI": amqp}) as rpc:  # the RPC queue (classic, transient work) too
-            assert rpc.scoring.member_summary(91)["balance"] == 0
+            assert rpc.scoring.member_summary(support.service_actor(), 91)["balance"] == 0
         store.dispose()
     finally:
         if proc is not None:

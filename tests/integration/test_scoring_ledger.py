@@ -4,13 +4,10 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from common.db import EventPublisher, envelope
-from common.errors import Conflict, Forbidden, Unprocessable, ValidationFailed
+from common.errors import Conflict, Forbidden, Unauthorized, Unprocessable, ValidationFailed
 from services.scoring.service import ScoringService
 from tests import support
 
-SYSTEM = {"user_id": 0, "role": "system"}
-STAFF = {"user_id": 2, "role": "community_staff", "community_id": 3, "district_id": 1}
-OTHER_STAFF = {"user_id": 5, "role": "community_staff", "community_id": 4, "district_id": 1}
 CONFIRMED = {"request_id": 1, "community_id": 3, "resident_id": 6, "menu_item_id": 1, "title": "法律咨询",
              "state": "closed", "member_ids": [8], "rating": 5, "points": 15, "category": "公共事务"}
 ACTIVITY = {"activity_id": 7, "community_id": 3, "title": "登革热清积水", "starts_at": "2026-11-01T09:00:00+08:00",
@@ -38,15 +35,18 @@ class Scoring:
         support.wait_queues_idle(self.vhost)
 
     def balance(self, member_id):
-        return self.rpc.member_points(SYSTEM, member_id)["balance"]
+        return self.rpc.member_points(support.service_actor(), member_id)["balance"]
 
     def stop(self):
         self._proxy.stop()
 
 
 @pytest.fixture
-def scoring(start_service, amqp_uri, vhost):
+def scoring(start_service, amqp_uri, vhost, accounts):
+    global STAFF, OTHER_STAFF  # the demo's 东风社区 (3) and 跃进社区 staff, signed in for real
+    STAFF, OTHER_STAFF = accounts("staff1"), accounts("staff2")
     s = Scoring(start_service(ScoringService), amqp_uri, vhost)
+    s.accounts = accounts
     yield s
     s.stop()
 
@@ -96,7 +96,7 @@ def test_same_source_with_different_content_is_held_as_a_conflict_for_review(sco
     resolved = scoring.rpc.resolve_conflict(STAFF, first["id"], {"decision": "accept", "reason": "菜单分值已调整"})
     assert resolved["status"] == "accepted"
     assert scoring.balance(8) == 20
-    entries = scoring.rpc.member_points(SYSTEM, 8)["entries"]
+    entries = scoring.rpc.member_points(support.service_actor(), 8)["entries"]
     assert [e["kind"] for e in entries] == ["correction", "service"]  # a new entry, never an edit
     assert entries[0]["points"] == 5 and entries[1]["points"] == 15
     with pytest.raises(Conflict):
@@ -134,7 +134,7 @@ def test_rules_per_community_caps_penalties_and_floor(scoring):
     scoring.publish("activities", "activity.attended", {**ACTIVITY, "activity_id": 8, "member_id": 8, "hours": 6})
     scoring.idle()
     assert scoring.balance(8) == 40
-    assert "上限" in scoring.rpc.member_points(SYSTEM, 8)["entries"][0]["reason"]
+    assert "上限" in scoring.rpc.member_points(support.service_actor(), 8)["entries"][0]["reason"]
 
     # a no-show costs 5, but never takes the balance below the floor (0)
     scoring.member(30)
@@ -159,31 +159,33 @@ def test_rules_per_community_caps_penalties_and_floor(scoring):
     with pytest.raises(Conflict):
         scoring.rpc.adjust_points(STAFF, 8, {"points": 7, "reason": "另一次"}, idempotency_key="k1")
     fix = scoring.rpc.adjust_points(STAFF, 8, {"points": 5, "reason": "撤销误扣", "corrects_entry_id": first["id"]})
-    assert fix["kind"] == "correction" and fix["corrects_id"] == first["id"] and fix["actor_id"] == 2
+    assert fix["kind"] == "correction" and fix["corrects_id"] == first["id"] and fix["actor_id"] == STAFF["user_id"]
     assert scoring.balance(8) == 35
 
 
 def test_member_views_and_scope(scoring):
-    scoring.member(8, work_unit_id=50)
+    # the demo's member 张伟 (user 9, employed by 佛山市某单位 = unit 1, whose organisation is unit1)
+    scoring.member(9, work_unit_id=1)
     scoring.idle()
     scoring.publish("dispatch", "wish.fulfilled", {"wish_id": 4, "community_id": 3, "title": "一台收音机",
-                                                   "member_ids": [8]})
+                                                   "member_ids": [9]})
     scoring.idle()
-    summary = scoring.rpc.member_summary(8)
+    summary = scoring.rpc.member_summary(support.service_actor(), 9)
     assert summary["balance"] == 5 and summary["period_points"] == 5 and summary["stars"] == 0
     assert set(summary) == {"member_id", "balance", "period", "period_points", "stars", "rank_in_community"}
-    own = scoring.rpc.member_points({"user_id": 8, "role": "member", "community_id": 3}, 8)
+    own = scoring.rpc.member_points(scoring.accounts("13800000001"), 9)
     assert own["entries"][0]["kind"] == "wish"
-    assert scoring.rpc.member_points({"user_id": 99, "role": "unit_org", "work_unit_id": 50}, 8)["balance"] == 5
-    for outsider in (OTHER_STAFF, {"user_id": 9, "role": "member", "community_id": 3},
-                     {"user_id": 99, "role": "unit_org", "work_unit_id": 51}):
+    assert scoring.rpc.member_points(scoring.accounts("unit1"), 9)["balance"] == 5
+    for outsider in (OTHER_STAFF, scoring.accounts("13800000002"), scoring.accounts("unit2")):
         with pytest.raises(Forbidden):
-            scoring.rpc.member_points(outsider, 8)
+            scoring.rpc.member_points(outsider, 9)
+    with pytest.raises(Unauthorized):  # an unsigned dict is nobody
+        scoring.rpc.member_points({"user_id": 9, "role": "member", "community_id": 3}, 9)
     # a revoked member earns nothing more; the event is kept as a rejection
-    scoring.publish("registration", "member.revoked", {"member_id": 8, "community_id": 3, "reason": "迁出",
+    scoring.publish("registration", "member.revoked", {"member_id": 9, "community_id": 3, "reason": "迁出",
                                                        "revoked_on": "2026-11-20"})
     scoring.idle()
-    scoring.publish("dispatch", "wish.fulfilled", {"wish_id": 5, "community_id": 3, "title": "轮椅", "member_ids": [8]})
+    scoring.publish("dispatch", "wish.fulfilled", {"wish_id": 5, "community_id": 3, "title": "轮椅", "member_ids": [9]})
     scoring.idle()
-    assert scoring.balance(8) == 5
+    assert scoring.balance(9) == 5
     assert scoring.rpc.list_rejections(STAFF, 3, {})[0]["code"] == "MEMBER_REVOKED"

@@ -13,10 +13,11 @@ from openpyxl import load_workbook
 from common.errors import Conflict, Forbidden
 from services.scoring import domain
 from tests import support
-from tests.integration.test_scoring_ledger import CONFIRMED, STAFF, SYSTEM, scoring  # noqa: F401, F811
+from tests.integration import test_scoring_ledger as ledger
+from tests.integration.test_scoring_ledger import CONFIRMED, scoring  # noqa: F401, F811
 
-DISTRICT = {"user_id": 1, "role": "district_staff", "district_id": 1}
-UNIT = {"user_id": 70, "role": "unit_org", "work_unit_id": 50}
+# work unit 1 is the demo's 佛山市某单位 (its organisation signs in as unit1), 2 the other district's
+UNIT_ID, OTHER_UNIT_ID = 1, 2
 
 
 def previous_quarter() -> tuple[str, str]:
@@ -28,17 +29,18 @@ def previous_quarter() -> tuple[str, str]:
 
 
 def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri):  # noqa: F811
+    STAFF, DISTRICT, UNIT = ledger.STAFF, scoring.accounts("district"), scoring.accounts("unit1")
     period, inside = previous_quarter()
     # a queue on scoring's events, as notify would have, to see what closing announces
     with Connection(amqp_uri) as conn:
         Queue("watch-scoring", Exchange("scoring.events", type="topic", durable=True), routing_key="#",
               durable=True)(conn.channel()).declare()
-    scoring.publish("registration", "unit.reported", {"work_unit_id": 50, "name": "区税务局", "community_id": 3})
-    scoring.member(8, work_unit_id=50, grid_id=11, e_branch_id=90)
-    scoring.member(9, work_unit_id=50, grid_id=12, e_branch_id=90)
-    scoring.member(10, work_unit_id=51, grid_id=11)
-    scoring.member(11, community_id=4, work_unit_id=51)
-    scoring.member(12, work_unit_id=50)  # did nothing this quarter: still in the notice and the report
+    scoring.publish("registration", "unit.reported", {"work_unit_id": UNIT_ID, "name": "区税务局", "community_id": 3})
+    scoring.member(8, work_unit_id=UNIT_ID, grid_id=11, e_branch_id=90)
+    scoring.member(9, work_unit_id=UNIT_ID, grid_id=12, e_branch_id=90)
+    scoring.member(10, work_unit_id=OTHER_UNIT_ID, grid_id=11)
+    scoring.member(11, community_id=4, work_unit_id=OTHER_UNIT_ID)
+    scoring.member(12, work_unit_id=UNIT_ID)  # did nothing this quarter: still in the notice and the report
     scoring.idle()
     for request_id, members, rating, points in ((1, [8, 9], 5, 60), (2, [8], 4, 20), (3, [10], 3, 10),
                                                  (4, [11], 5, 30)):
@@ -65,7 +67,7 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
 
     # the database's stars agree with the pure rule, per member
     rules = domain.merge_rules()
-    notice = scoring.rpc.public_notice({"user_id": 6, "role": "resident", "community_id": 3}, period, 3)
+    notice = scoring.rpc.public_notice(scoring.accounts("resident1"), period, 3)
     rows = {r["member_id"]: r for r in notice["rows"]}
     assert [r["member_id"] for r in notice["rows"]][:2] == [8, 9] and set(rows) == {8, 9, 10, 12}
     expected = domain.evaluation_score(rules, 80, 4.5, 90, 80)
@@ -74,13 +76,13 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
     assert rows[12]["points"] == 0 and rows[12]["stars"] == 0
     assert "phone" not in notice["rows"][0]
     with pytest.raises(Forbidden):
-        scoring.rpc.public_notice({"user_id": 6, "role": "resident", "community_id": 4}, period, 3)
+        scoring.rpc.public_notice(scoring.accounts("resident2"), period, 3)
 
     # a late event for the closed quarter lands in the open one; the snapshot does not move
     scoring.publish("dispatch", "request.confirmed", {**CONFIRMED, "request_id": 9, "member_ids": [9], "points": 7},
                     occurred_at=inside)
     scoring.idle()
-    summary = scoring.rpc.member_summary(9)
+    summary = scoring.rpc.member_summary(support.service_actor(), 9)
     assert summary["period"] != period and summary["period_points"] == 7 and summary["balance"] == 67
     assert summary["rank_in_community"] == 2
     again = scoring.rpc.public_notice(STAFF, period, 3)
@@ -96,13 +98,13 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
     units = scoring.rpc.rankings(DISTRICT, period, {"by": "work_unit"})
     assert units[0]["name"] == "区税务局" and units[0]["members"] == 3
     assert [g["scope_id"] for g in scoring.rpc.rankings(STAFF, period, {"by": "community"})] == [3]
-    inside_unit = scoring.rpc.member_rankings(UNIT, period, {"within": "work_unit", "scope_id": 50})
+    inside_unit = scoring.rpc.member_rankings(UNIT, period, {"within": "work_unit", "scope_id": UNIT_ID})
     assert [r["member_id"] for r in inside_unit] == [8, 9, 12]
     with pytest.raises(Forbidden):
-        scoring.rpc.member_rankings(UNIT, period, {"within": "work_unit", "scope_id": 51})
+        scoring.rpc.member_rankings(UNIT, period, {"within": "work_unit", "scope_id": OTHER_UNIT_ID})
     best = scoring.rpc.recognition(DISTRICT, period, {"top": 3})
     # 9 has no assessments, so points and residents' 5 stars decide: 100 beats 8's 94
-    assert [m["member_id"] for m in best["members"]][:2] == [9, 8] and best["work_units"][0]["scope_id"] == 50
+    assert [m["member_id"] for m in best["members"]][:2] == [9, 8] and best["work_units"][0]["scope_id"] == UNIT_ID
 
     # the work units' reports went out through the outbox, and can be downloaded
     issued = [m.payload for m in support.get_messages(amqp_uri, "watch-scoring")]
@@ -111,17 +113,17 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
     # the recognition list becomes awards on the volunteer record (#16)
     recognised = {p["data"]["member_id"] for p in issued if p["event_type"] == "member.recognised"}
     assert {9, 8} <= recognised
-    report = next(p["data"] for p in issued if p["data"].get("work_unit_id") == 50)
-    assert report == {"work_unit_id": 50, "work_unit_name": "区税务局", "period": period, "members": 3,
+    report = next(p["data"] for p in issued if p["data"].get("work_unit_id") == UNIT_ID)
+    assert report == {"work_unit_id": UNIT_ID, "work_unit_name": "区税务局", "period": period, "members": 3,
                       "total_points": 140, "report_url": report["report_url"]}
-    as_json = scoring.rpc.unit_report(UNIT, period, 50, {})
+    as_json = scoring.rpc.unit_report(UNIT, period, UNIT_ID, {})
     assert [r["member_id"] for r in as_json["rows"]] == [8, 9, 12]
-    xlsx = scoring.rpc.unit_report(UNIT, period, 50, {"format": "xlsx"})
+    xlsx = scoring.rpc.unit_report(UNIT, period, UNIT_ID, {"format": "xlsx"})
     sheet = load_workbook(io.BytesIO(base64.b64decode(xlsx["content_base64"]))).active
     values = list(sheet.values)
     assert values[1][2] == "姓名" and [v[1] for v in values[2:]] == [8, 9, 12]
     with pytest.raises(Forbidden):
-        scoring.rpc.unit_report({**UNIT, "work_unit_id": 51}, period, 50, {})
+        scoring.rpc.unit_report(scoring.accounts("unit2"), period, UNIT_ID, {})
 
     exported = scoring.rpc.export(STAFF, period, {"format": "csv"})
     text = base64.b64decode(exported["content_base64"]).decode("utf-8-sig")
@@ -134,7 +136,7 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
     board = scoring.rpc.dashboard(STAFF, 3)
     assert board["last_closed"] == period and board["members"] == 4 and board["period_points"] == 7
     assert sum(board["stars"].values()) == 4
-    periods = scoring.rpc.list_periods(SYSTEM)
+    periods = scoring.rpc.list_periods(support.service_actor())
     assert periods[0]["state"] == "open" and periods[1]["period"] == period
 
 
@@ -157,6 +159,6 @@ def test_close_is_set_based_over_thousands_of_members(scoring):  # noqa: F811
         raw = conn.execute(text("SELECT COUNT(DISTINCT member_id), SUM(points) FROM ledger WHERE period = :p"),
                            {"p": period}).one()
     engine.dispose()
-    closed = scoring.rpc.close_quarter(SYSTEM, {"period": period})
+    closed = scoring.rpc.close_quarter(support.service_actor(), {"period": period})
     assert (closed["members"], closed["total_points"]) == (raw[0], raw[1])
-    assert scoring.rpc.rankings(SYSTEM, period, {"by": "community"})[0]["members"] > 1600
+    assert scoring.rpc.rankings(support.service_actor(), period, {"by": "community"})[0]["members"] > 1600

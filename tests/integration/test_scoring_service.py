@@ -7,7 +7,6 @@ from common.messaging import DEAD_LETTER_QUEUE
 from services.scoring.service import ScoringService
 from tests import support
 
-SYSTEM = {"user_id": 0, "role": "system"}
 DATA = {"request_id": 1, "community_id": 3, "resident_id": 6, "menu_item_id": 1, "title": "法律咨询",
         "state": "closed", "member_ids": [8], "rating": 5, "points": 15, "category": "公共事务"}
 
@@ -24,10 +23,10 @@ def test_confirmed_request_credits_once_even_when_delivered_twice(start_service,
     second = envelope("dispatch", "request.confirmed", {**DATA, "request_id": 2, "points": 10})
     publisher.publish(second)
     with ClusterRpcProxy(config) as rpc:
-        support.wait_for(lambda: rpc.scoring.member_points(SYSTEM, 8)["balance"] == 25,
+        support.wait_for(lambda: rpc.scoring.member_points(support.service_actor(), 8)["balance"] == 25,
                          message="both credits")
         support.wait_queues_idle(vhost)
-        balance = rpc.scoring.member_points(SYSTEM, 8)
+        balance = rpc.scoring.member_points(support.service_actor(), 8)
     assert balance["balance"] == 25
     assert len(balance["entries"]) == 2
 
@@ -45,4 +44,4 @@ def test_malformed_event_goes_to_dead_letters_with_its_reason(start_service, amq
     assert "rating" in message.headers["x-reason"]
     assert message.headers["x-service"] == "scoring"
     with ClusterRpcProxy(config) as rpc:
-        assert rpc.scoring.member_points(SYSTEM, 8)["balance"] == 0
+        assert rpc.scoring.member_points(support.service_actor(), 8)["balance"] == 0

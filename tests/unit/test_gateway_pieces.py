@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from marshmallow import ValidationError
 
@@ -19,12 +21,50 @@ def test_token_round_trip_and_expiry():
     assert err.value.code == "TOKEN_EXPIRED"
 
 
+def test_tokens_are_jwts_with_issuer_audience_and_key_id():
+    import jwt
+
+    token, _ = tokens.issue(PRINCIPAL)
+    header = jwt.get_unverified_header(token)
+    assert header["alg"] == "HS256" and header["kid"] == tokens.kid(os.environ["TOKEN_SECRET"].encode())
+    claims = jwt.decode(token, os.environ["TOKEN_SECRET"], algorithms=["HS256"], audience="baodao-api")
+    assert claims["iss"] == "baodao" and claims["exp"] > claims["iat"]
+    for forged in (
+        jwt.encode({**PRINCIPAL, "iss": "baodao", "aud": "other", "iat": 1, "exp": 2**40},
+                   os.environ["TOKEN_SECRET"], headers={"kid": header["kid"]}),
+        jwt.encode({**PRINCIPAL, "iss": "evil", "aud": "baodao-api", "iat": 1, "exp": 2**40},
+                   os.environ["TOKEN_SECRET"], headers={"kid": header["kid"]}),
+        # the default the platform once published is no key at all now
+        jwt.encode({**PRINCIPAL, "role": "district_staff", "iss": "baodao", "aud": "baodao-api", "iat": 1,
+                    "exp": 2**40}, "baodao-demo-token-secret", headers={"kid": header["kid"]}),
+        jwt.encode({**PRINCIPAL, "iss": "baodao", "aud": "baodao-api", "iat": 1, "exp": 2**40},
+                   os.environ["TOKEN_SECRET"], algorithm="HS512", headers={"kid": header["kid"]}),
+    ):
+        with pytest.raises(Unauthorized):
+            tokens.verify(forged)
+    with pytest.raises(ValueError):
+        tokens.issue({"user_id": None, "role": "system"})
+
+
+def test_key_rotation_accepts_the_previous_key(monkeypatch):
+    old_token, _ = tokens.issue(PRINCIPAL)
+    monkeypatch.setenv("TOKEN_SECRET_PREVIOUS", os.environ["TOKEN_SECRET"])
+    monkeypatch.setenv("TOKEN_SECRET", "a-brand-new-token-secret-of-enough-length-0123456789")
+    assert tokens.verify(old_token)["user_id"] == 3
+    new_token, _ = tokens.issue(PRINCIPAL)
+    assert tokens.verify(new_token)["user_id"] == 3
+    monkeypatch.delenv("TOKEN_SECRET_PREVIOUS")  # rotation over: the old key is gone
+    with pytest.raises(Unauthorized):
+        tokens.verify(old_token)
+    assert tokens.verify(new_token)["user_id"] == 3
+
+
 def test_tampered_token_is_refused():
     token, _ = tokens.issue(PRINCIPAL)
-    body, sig = token.split(".")
+    head, body, sig = token.split(".")
     forged, _ = tokens.issue({**PRINCIPAL, "role": "district_staff"})
     with pytest.raises(Unauthorized):
-        tokens.verify(forged.split(".")[0] + "." + sig)
+        tokens.verify(".".join(forged.split(".")[:2]) + "." + sig)
     with pytest.raises(Unauthorized):
         tokens.verify("garbage")
 

@@ -34,6 +34,26 @@ def place_of(registration, community_id: int) -> dict:
     return place
 
 
+def area_communities(registration, actor: dict, action: str) -> list[int] | None:
+    """For a list: the communities the actor's scope covers under ``action`` (None = all; a resident's
+    or member's own rows are filtered by the caller). Streets and districts via registration's tree."""
+    scope = authz.list_filter(actor, action)
+    if scope is None:
+        return None
+    if "community_id" in scope:
+        return [scope["community_id"]]
+    for key in ("street_id", "district_id"):
+        if key in scope:
+            return registration.communities_within(scope[key])
+    return []
+
+
+def place_facts(registration, community_id: int, **more) -> dict:
+    place = place_of(registration, community_id) or {}
+    return authz.facts(community_id=community_id, street_id=place.get("street_id"),
+                       district_id=place.get("district_id"), **more)
+
+
 # ---- views -------------------------------------------------------------------------------
 
 def _place(request: Request) -> domain.Place:

@@ -4,9 +4,10 @@
 
 from sqlalchemy import select
 
+from common import assertions
 from common.actors import Actor
 from common.db import Store
-from common.errors import Forbidden
+from common.errors import Forbidden, NotFound
 from common.schemas import load
 from services.dispatch import domain, schemas
 from services.dispatch.models import Request
@@ -88,9 +89,14 @@ def send_down(store: Store, actor: dict, request_id: int, payload, idempotency_k
     return _command(store, actor, request_id, "send_down", idempotency_key, body)
 
 
-def joint_meeting(store: Store, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:
+def joint_meeting(store: Store, registration, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:
     """联席会议: street or district staff assign an escalated request to co-building work units."""
     data = load(schemas.JointMeeting(), payload)
+    wanted = list(dict.fromkeys(data["work_unit_ids"]))
+    missing = sorted(set(wanted) - set(registration.existing_work_units(assertions.system("dispatch"), wanted)))
+    if missing:  # finding 5: only units that exist
+        raise NotFound(code="WORK_UNIT_NOT_FOUND", message=f"找不到工作单位：{'、'.join(map(str, missing))}",
+                       fields={"work_unit_ids": ["含有不存在的工作单位"]})
 
     def body(uow, actor, request):
         if actor["role"] not in ("street_staff", "district_staff", "system"):

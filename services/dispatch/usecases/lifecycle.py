@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select, update
 
-from common import timers
+from common import assertions, timers
 from common.actors import Actor
 from common.db import Store, UnitOfWork, utcnow
 from common.errors import Conflict, Forbidden, ValidationFailed
@@ -118,12 +118,25 @@ def merge(store: Store, actor: dict, request_id: int, payload, idempotency_key=N
     return _command(store, actor, request_id, "merge", idempotency_key, body)
 
 
-def offer(store: Store, actor: dict, request_id: int, payload, idempotency_key=None):
+def check_members_of(registration, community_id: int, member_ids: list[int]):
+    """Offers and reassignments go to accepted members of the request's own community (finding 5)."""
+    if not member_ids or registration is None:
+        return
+    facts = {f["member_id"]: f for f in registration.member_facts(assertions.system("dispatch"), list(member_ids))}
+    wrong = [m for m in member_ids
+             if m not in facts or facts[m]["status"] != "accepted" or facts[m]["community_id"] != community_id]
+    if wrong:
+        raise ValidationFailed(code="NOT_COMMUNITY_MEMBERS", fields={"member_ids": ["含有非本社区报到党员"]},
+                               message=f"只能派给本社区已报到的党员：{'、'.join(map(str, wrong))} 不是")
+
+
+def offer(store: Store, actor: dict, request_id: int, payload, idempotency_key=None, registration=None):
     """支部下单: staff offer to chosen members, or open the request to every member."""
     data = load(schemas.Offer(), payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
+        check_members_of(registration, request.community_id, data["member_ids"])
         if not data["member_ids"] and not data["open_to_all"]:
             raise ValidationFailed(fields={"member_ids": ["请选择党员，或选择开放认领"]})
         policy = _policy(uow.session, request.community_id)
@@ -226,12 +239,13 @@ def hand_back(store: Store, actor: dict, request_id: int, payload, idempotency_k
     return _command(store, actor, request_id, "hand_back", idempotency_key, body)
 
 
-def reassign(store: Store, actor: dict, request_id: int, payload, idempotency_key=None):
+def reassign(store: Store, actor: dict, request_id: int, payload, idempotency_key=None, registration=None):
     """改派: staff give the request to the named members in place of whoever had it."""
     data = load(schemas.Reassign(), payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
+        check_members_of(registration, request.community_id, list(dict.fromkeys(data["member_ids"])))
         domain.next_state(request.state, "reassign")
         wanted = list(dict.fromkeys(data["member_ids"]))
         if len(wanted) > request.members_needed:

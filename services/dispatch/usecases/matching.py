@@ -5,6 +5,7 @@ from datetime import UTC
 
 from sqlalchemy import func, select
 
+from common import assertions
 from common.actors import Actor
 from common.db import Store, utcnow
 from common.schemas import load
@@ -49,7 +50,7 @@ def _find_ranked(store: Store, registration, community_id: int, skills: list, gr
     for key, value in (("grid_id", grid_id), ("building_id", building_id), ("at", at)):
         if value:
             query[key] = value
-    candidates = registration.find_candidates(query)
+    candidates = registration.find_candidates(assertions.system("dispatch"), query)
     with store.sessionmaker() as session:
         stats = member_stats(session, [c["member_id"] for c in candidates])
     return domain.rank_candidates(candidates, grid_id=grid_id, building_id=building_id, stats=stats,

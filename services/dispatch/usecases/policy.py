@@ -3,6 +3,7 @@
 
 
 
+import authz
 from common.actors import Actor
 from common.db import Store, utcnow
 from common.schemas import load
@@ -13,7 +14,13 @@ from services.dispatch.usecases.idempotency import Idem, finish, idempotent
 
 # ---- menus, needs and policy -------------------------------------------------------------
 
-def get_policy(store: Store, community_id: int) -> dict:
+def get_policy(store: Store, registration, actor: dict, community_id: int) -> dict:
+    actor = load(Actor(), actor)
+    place = place_of(registration, community_id) or {}
+    # a community's dispatch settings are its own business and its street's and district's (finding 5)
+    authz.check(actor, "dispatch.get_policy", authz.facts(
+        community_id=community_id, street_id=place.get("street_id"), district_id=place.get("district_id")),
+        hide=True)
     with store.sessionmaker() as session:
         return schemas.PolicyView().dump({"community_id": community_id, **_policy(session, community_id)})
 

@@ -4,13 +4,14 @@
 
 from sqlalchemy import select, update
 
+import authz
 from common.actors import Actor
 from common.db import Store, utcnow
 from common.errors import Conflict, Forbidden, NotFound, Unprocessable, ValidationFailed
 from common.schemas import load
 from services.dispatch import domain, schemas
 from services.dispatch.models import Wish
-from services.dispatch.usecases._common import _subject_history, _transition
+from services.dispatch.usecases._common import _subject_history, _transition, area_communities, place_facts
 from services.dispatch.usecases.idempotency import Idem, finish, idempotent
 
 # ---- micro-wishes (微心愿) -----------------------------------------------------------------
@@ -149,26 +150,30 @@ def confirm_wish(store: Store, actor: dict, wish_id: int, payload=None, idempote
     return _wish_command(store, actor, wish_id, "confirm", idempotency_key, body)
 
 
-def get_wish(store: Store, actor: dict, wish_id: int) -> dict:
+def get_wish(store: Store, registration, actor: dict, wish_id: int) -> dict:
     actor = load(Actor(), actor)
     with store.sessionmaker() as session:
         wish = _get_wish(session, wish_id)
-        if actor["role"] == "resident" and wish.resident_id != actor["user_id"]:
-            raise Forbidden(message="只能查看自己的微心愿")
+        # finding 5: one wish is read within the same scope as the list (404: not told it exists)
+        authz.check(actor, "dispatch.get_wish", place_facts(
+            registration, wish.community_id, owner_ids=[wish.resident_id], assigned_ids=[wish.member_id]),
+            hide=True)
         return _wish_view(session, wish)
 
 
-def list_wishes(store: Store, actor: dict, query: dict) -> list[dict]:
-    """Residents see their own; members and staff the wishes of their community."""
+def list_wishes(store: Store, registration, actor: dict, query: dict) -> list[dict]:
+    """Residents see their own; members and staff the wishes of their community, street, district."""
     actor = load(Actor(), actor)
     q = load(schemas.WishQuery(), query)
+    authz.check(actor, "dispatch.list_wishes", message="您不能查看微心愿")
     stmt = select(Wish)
-    if actor["role"] == "resident":
-        stmt = stmt.where(Wish.resident_id == actor["user_id"])
-    elif actor["role"] in ("member", "grid_leader", "community_staff"):
-        stmt = stmt.where(Wish.community_id == actor.get("community_id"))
-    elif actor["role"] != "system" and actor["role"] not in ("street_staff", "district_staff"):
-        raise Forbidden(message="您不能查看微心愿")
+    scope = authz.list_filter(actor, "dispatch.list_wishes")
+    if scope is not None and "owner_ids" in scope:
+        stmt = stmt.where(Wish.resident_id == scope["owner_ids"])
+    else:
+        communities = area_communities(registration, actor, "dispatch.list_wishes")
+        if communities is not None:
+            stmt = stmt.where(Wish.community_id.in_(communities))
     if q["community_id"]:
         stmt = stmt.where(Wish.community_id == q["community_id"])
     if q["state"]:

@@ -93,3 +93,10 @@ def recipients(store: Store, query: dict) -> list[int]:
             stmt = stmt.where(getattr(User, key) == data[key])
     with store.uow() as uow:
         return list(uow.session.scalars(stmt.order_by(User.id)))
+
+
+def existing_work_units(store: Store, work_unit_ids: list[int]) -> list[int]:
+    """Which of these work units exist (a joint meeting may only name real ones)."""
+    ids = [int(i) for i in (work_unit_ids or [])][:1000]
+    with store.sessionmaker() as session:
+        return sorted(session.scalars(select(WorkUnit.id).where(WorkUnit.id.in_(ids))))

@@ -8,7 +8,7 @@ import authz
 from common import config
 from common.actors import Actor
 from common.db import Store, retried_on_conflict, utcnow
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.errors import Conflict, NotFound, ValidationFailed
 from common.masking import mask_id_number
 from common.schemas import load
 from services.registration import domain, schemas
@@ -21,17 +21,18 @@ from services.registration.models import (
     OrgUnit,
     RegistrationHistory,
     ServicePost,
+    SignupReview,
     TeamMember,
     User,
 )
 from services.registration.usecases._common import _chunks
-from services.registration.usecases.accounts import hash_password
+from services.registration.usecases.accounts import bump_token_version, hash_password
 from services.registration.usecases.tree import _locate, _place
 from services.registration.usecases.work_units import _work_unit, _work_unit_by_name
 
 
 def id_hash_key() -> bytes:
-    return config.secret("ID_HASH_KEY", "baodao-demo-id-key")
+    return config.secret("ID_HASH_KEY")
 
 
 # ---- members: views -------------------------------------------------------------------------
@@ -287,23 +288,51 @@ def register_member(store: Store, actor: dict, payload: dict) -> dict:
     return _shown(actor, view)
 
 
+SIGNUP_RECEIPT = {"status": domain.SUBMITTED, "status_label": domain.STATUS_LABELS[domain.SUBMITTED],
+                  "message": "报到信息已提交，请等待社区审核；审核进度请用手机号码和密码登录后查看，"
+                             "如有疑问社区工作人员会与您联系"}
+REVIEW_LABELS = {"id_number_registered": "身份证号码已有报到登记", "phone_in_use": "手机号码已有账号"}
+
+
 def sign_up(store: Store, payload: dict) -> dict:
-    """A member reports in without an account yet: one is made, the registration awaits the community."""
+    """A member reports in without an account yet: one is made, the registration awaits the community.
+
+    Finding 7: the answer is the same whether or not the ID number or phone is already known (no
+    oracle); a collision goes to the community's review queue (``signup_reviews``) instead.
+    """
     data = load(schemas.SignUp(), payload)
-    password_hash = hash_password(data["password"])
+    password_hash = hash_password(data["password"])  # the same cost on every path
     with store.uow() as uow:
         session = uow.session
         checked = _checked_details(session, data)
-        _check_unique(session, checked["id_hash"], data["phone"])
-        member = _new_member(session, data, checked, user=None, status=domain.SUBMITTED, source="self",
-                             password_hash=password_hash)
-        actor = {"user_id": member.id, "role": "member"}
-        _record(session, member, actor, "submit")
-        session.flush()
-        uow.emit("member.registered", _facts(session, member))
-        view = _views(session, [member])[0]
+        reason = None
+        if session.scalar(select(Member.id).where(Member.id_number_hash == checked["id_hash"])) is not None:
+            reason = "id_number_registered"
+        elif session.scalar(select(User.id).where(User.username == data["phone"])) is not None:
+            reason = "phone_in_use"
+        if reason:
+            session.add(SignupReview(community_id=data["community_id"], name=data["name"], phone=data["phone"],
+                                     reason=reason, created_at=utcnow()))
+        else:
+            member = _new_member(session, data, checked, user=None, status=domain.SUBMITTED, source="self",
+                                 password_hash=password_hash)
+            _record(session, member, {"user_id": member.id, "role": "applicant"}, "submit")
+            session.flush()
+            uow.emit("member.registered", _facts(session, member))
         uow.commit()
-    return _shown(actor, view)
+    return schemas.SignUpReceipt().dump(SIGNUP_RECEIPT)
+
+
+def list_signup_reviews(store: Store, actor: dict, community_id: int) -> list[dict]:
+    actor = load(Actor(), actor)
+    authz.check(actor, "registration.signup_reviews", authz.facts(community_id=community_id),
+                message="只能查看本社区的待核实报到")
+    with store.sessionmaker() as session:
+        rows = session.scalars(select(SignupReview).where(SignupReview.community_id == community_id)
+                               .order_by(SignupReview.id.desc()).limit(200)).all()
+        return schemas.SignupReviewView(many=True).dump([
+            {**{c.key: getattr(r, c.key) for c in SignupReview.__table__.columns},
+             "reason_label": REVIEW_LABELS.get(r.reason, r.reason)} for r in rows])
 
 
 @retried_on_conflict
@@ -311,8 +340,7 @@ def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     """A member account (re)submits its registration: after a rejection, a revocation, or for the first time."""
     actor = load(Actor(), actor)
     data = load(schemas.RegistrationDetails(), payload)
-    if actor["role"] not in ("member", "grid_leader"):
-        raise Forbidden(message="只有党员账号可以提交报到")
+    authz.check(actor, "registration.submit_registration", message="只有党员账号可以提交报到")
     with store.uow() as uow:
         session = uow.session
         user = session.get(User, actor["user_id"])
@@ -351,13 +379,19 @@ def _decide(store: Store, actor: dict, member_id: int, action: str, reason: str,
         member = _member(session, member_id, lock=True)
         domain.check_can_decide(actor, member.community_id)
         member.status = domain.next_status(member.status, action)
+        bump_token_version(session, member.id)  # the old token's role and scope end with the decision
         member.decided_at = utcnow()
         member.decision_reason = reason or None
         if action == "revoke":
             member.revoked_on = revoked_on or date.today()
         _record(session, member, actor, action, reason)
         session.flush()
-        if action == "accept":
+        if action == "accept" and member.moving_from is not None:
+            # a move accepted by the new community: now it has happened (scoring, records follow it)
+            uow.emit("member.transferred", {**_facts(session, member), "from_community_id": member.moving_from,
+                                            "from_work_unit_id": member.work_unit_id, "reason": reason or "迁入"})
+            member.moving_from = None
+        elif action == "accept":
             uow.emit("member.accepted", _facts(session, member))
         elif action == "reject":
             uow.emit("member.rejected", {"member_id": member.id, "community_id": member.community_id,
@@ -404,9 +438,11 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
         member = _member(session, member_id, lock=True)
         if actor.get("user_id") != member.id:
             domain.check_can_decide(actor, member.community_id)
-        domain.next_status(member.status, "transfer")
         before_community, before_unit = member.community_id, member.work_unit_id
         community_id = data["community_id"] if moves_home else member.community_id
+        moves_community = community_id != before_community
+        # a move to another community is a registration there, until its staff accept it
+        member.status = domain.next_status(member.status, "move" if moves_community else "transfer")
         grid_id = data["grid_id"] if (moves_home or data["grid_id"] is not None) else member.grid_id
         building_id = data["building_id"] if (moves_home or data["grid_id"] is not None
                                               or data["building_id"] is not None) else member.building_id
@@ -418,7 +454,10 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
             member.work_unit_id, member.work_unit = unit.id, unit.name
             member.party_org = data["party_org"] or unit.party_org
         member.community_id, member.grid_id, member.building_id = community_id, grid_id, building_id
-        if community_id != before_community:
+        if moves_community:
+            member.decided_at, member.decision_reason = None, None
+            member.moving_from = before_community
+            bump_token_version(session, member.id)
             # posts, the e-branch and teams belong to the old community
             session.execute(delete(MemberPost).where(MemberPost.member_id == member.id))
             session.execute(delete(TeamMember).where(TeamMember.member_id == member.id))
@@ -429,8 +468,10 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
         _sync_user(session, member)
         _record(session, member, actor, "transfer", data["reason"])
         session.flush()
-        uow.emit("member.transferred", {**_facts(session, member), "from_community_id": before_community,
-                                        "from_work_unit_id": before_unit, "reason": data["reason"]})
+        # a move to another community: the others hear of it when that community accepts it
+        if not moves_community:
+            uow.emit("member.transferred", {**_facts(session, member), "from_community_id": before_community,
+                                            "from_work_unit_id": before_unit, "reason": data["reason"]})
         view = _views(session, [member])[0]
         uow.commit()
     return _shown(actor, view)

@@ -4,6 +4,7 @@ from datetime import date
 
 from sqlalchemy import insert, select
 
+import authz
 from common.actors import Actor, reaches
 from common.db import Store, exclusive, retried_on_conflict, utcnow
 from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -74,6 +75,13 @@ class _Tree:
             found.setdefault(f"{unit.kind}_id", unit.id)
             unit_id = unit.parent_id
         return found
+
+    def may_change(self, member: Member) -> bool:
+        """An existing member a row matches: only within the importer's own scope (the one policy)."""
+        place = self.above(member.community_id)
+        return authz.permits(self.actor, "registration.import_roster", authz.facts(
+            community_id=member.community_id, street_id=place.get("street_id"),
+            district_id=place.get("district_id"), work_unit_ids=[member.work_unit_id]))
 
     def reaches(self, community_id) -> bool:
         if self.actor["role"] in ("system", "unit_org"):
@@ -287,6 +295,9 @@ def import_roster(store: Store, actor: dict, payload: dict, progress=None) -> di
             owner = owners.get(row["phone"])
             if owner is not None and (member is None or owner != member.id):
                 errors.append({"row": row["line"], "reason": "手机号码已被其他账号使用"})
+            elif member is not None and not tree.may_change(member):
+                # finding 4: a row matching someone else's member (on the ID number) changes nothing
+                errors.append({"row": row["line"], "reason": "该党员的报到登记不在您的管辖范围内，不能通过名册修改"})
             elif member is None:
                 creates.append(row)
             else:

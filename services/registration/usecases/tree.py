@@ -46,6 +46,19 @@ def get_place(store: Store, place_id: int) -> dict:
         return schemas.Place().dump(place)
 
 
+def communities_within(store: Store, place_id: int) -> list[int]:
+    """The communities at or under a place (a street's, a district's): for scoping lists by area."""
+    with store.sessionmaker() as session:
+        found, frontier = [], [place_id]
+        while frontier:
+            units = session.execute(select(OrgUnit.id, OrgUnit.kind).where(OrgUnit.id.in_(frontier))).all()
+            found += [i for i, kind in units if kind == "community"]
+            frontier = [i for i, kind in units if kind in ("district", "street")]
+            frontier = list(session.scalars(select(OrgUnit.id).where(OrgUnit.parent_id.in_(frontier)))) \
+                if frontier else []
+        return sorted(found)
+
+
 def list_children(store: Store, place_id: int) -> list[dict]:
     with store.uow() as uow:
         if uow.session.get(OrgUnit, place_id) is None:
