@@ -5,7 +5,7 @@ The members are the ones registration's demo made (their events arrive later and
 confirm what is written here); the quarter is closed by the same code a district's close runs.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from services.registration import demo as registration_demo
 from services.scoring import domain, quarters
@@ -32,7 +32,8 @@ def previous_period(now: datetime | None = None) -> str:
 
 def _middle_of(period: str) -> datetime:
     year, quarter = domain.parse_period(period)
-    return datetime(year, 3 * quarter - 1, 15, 10, 0, tzinfo=CHINA)
+    # stored in UTC, as every service stores time (SQLite keeps no zone)
+    return datetime(year, 3 * quarter - 1, 15, 10, 0, tzinfo=CHINA).astimezone(UTC)
 
 
 def seed(store, context: dict):

@@ -16,6 +16,8 @@ export const MENUS: Record<string, MenuEntry[]> = {
     { path: '/community', title: '社区工作台' },
     { path: '/community/requests', title: '服务请求' },
     { path: '/community/registrations', title: '报到审核' },
+    { path: '/community/roster', title: '花名册与人才库' },
+    { path: '/community/menu', title: '服务菜单' },
     { path: '/community/activities', title: '志愿活动' },
     { path: '/community/quarters', title: '季度积分与评价' },
     ...recordsMenu,

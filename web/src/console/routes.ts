@@ -21,6 +21,8 @@ export const roleRoutes: RouteRecordRaw[] = [
   { path: 'community/activities', component: Activities, meta: { title: '志愿活动', roles: COMMUNITY } },
   { path: 'community/quarters', component: Quarters, meta: { title: '季度积分与评价', roles: COMMUNITY } },
   { path: 'community/points', component: Quarters, meta: { title: '积分', roles: COMMUNITY } },
+  { path: 'community/roster', component: () => import('./roster/RosterView.vue'), meta: { title: '花名册与人才库', roles: COMMUNITY } },
+  { path: 'community/menu', component: () => import('./menu/MenuView.vue'), meta: { title: '服务菜单', roles: COMMUNITY } },
   { path: 'community/notice/:period', component: () => import('./quarters/NoticeView.vue'), meta: { title: '通报公示', roles: COMMUNITY } },
   // 网格
   { path: 'grid', name: 'grid-home', component: Requests, meta: { title: '网格待办', roles: GRID } },
