@@ -99,6 +99,11 @@ def platform(workdir, services=None, extra_env=None, urls=None, prepare=None, sc
     names = [s for s in (services or SERVICES) if s != "gateway"]
     urls = {n: (urls or {}).get(n) or f"sqlite:///{workdir}/{n}.db" for n in names}
     port = support.free_port()
+    from common import secrets
+
+    # as `baodao run` does: random secrets (here, into the environment this process and every
+    # platform it starts share, so its own tokens and the demo's hashes match theirs)
+    secrets.ensure_generated(workdir)
     with vhost() as name:
         amqp = support.amqp_uri_for(name)
         # the benchmarks' receivers listen on loopback: allow-listed (see common/outbound.py)

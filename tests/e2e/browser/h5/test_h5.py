@@ -269,6 +269,7 @@ def test_member_checks_in_by_the_on_site_code(phones, web):
         login(phones, page, "13800000004")
         page.goto("#/activities")
         page.get_by_role("link", name=re.compile(activity["title"])).click()
+        expect(page.get_by_role("button", name="报名参加")).to_be_visible()
         phones.check(page, "activity-detail")
         page.get_by_role("button", name="报名参加").click()
         expect(page.get_by_text("我的报名：已报名")).to_be_visible()
