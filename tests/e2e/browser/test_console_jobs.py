@@ -37,8 +37,10 @@ def test_staff_accepts_a_self_registration_and_dispatches_to_a_ranked_candidate(
         "name": name, "phone": f"139{n:08d}", "id_number": demo_id_number(n), "community_id": 3,
         "skills": ["法律"], "password": "secret-pass-9", "work_unit": "某律师事务所"})
     assert signup.status_code == 201, signup.text
-    member_id = signup.json()["id"]
     staff = web.login("staff1")
+    # the sign-up answers with a receipt only (no oracle): staff find the pending member by name
+    pending = staff.get("/api/talent", params={"status": "submitted", "name": name, "community_id": 3}).json()
+    member_id = next(m["id"] for m in pending["items"] if m["name"] == name)
     page = screen.page
 
     screen.sign_in("staff1")
