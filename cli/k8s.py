@@ -11,11 +11,11 @@ Job run before the Deployments. Secrets are not in the file: every Deployment re
 """
 
 import sys
-from pathlib import Path
 
 import yaml
 
 from common import config
+from common.generated import write_or_check
 
 DOCUMENT = config.ROOT / "deploy" / "kubernetes" / "baodao.yaml"
 IMAGE = "baodao:latest"
@@ -158,19 +158,7 @@ def render() -> str:
 
 
 def main(argv=None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    text = render()
-    path = Path(DOCUMENT)
-    if "--check" in args:
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print(f"{path} is out of date: run python -m cli.k8s", file=sys.stderr)
-            return 1
-        return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path}")
-    return 0
-
+    return write_or_check(DOCUMENT, render(), "python -m cli.k8s", argv if argv is not None else sys.argv[1:])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -10,12 +10,12 @@ document differs from what this produces, so it cannot drift from the code.
 """
 
 import sys
-from pathlib import Path
 
 import yaml
 from marshmallow import Schema, fields, validate
 
 from common import config, contracts
+from common.generated import write_or_check
 from services.bridge import schemas
 from services.bridge.domain import COMMAND_TYPES, MAX_ATTEMPTS
 
@@ -219,19 +219,9 @@ def render() -> str:
 
 
 def main(argv=None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    text = render()
-    path = Path(DOCUMENT)
-    if "--check" in args:
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            print(f"{path} is out of date: run python -m services.bridge.asyncapi", file=sys.stderr)
-            return 1
-        return 0
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    print(f"wrote {path} ({len(contracts.EVENT_TYPES)} events, {len(COMMAND_TYPES)} commands)")
-    return 0
-
+    return write_or_check(DOCUMENT, render(), "python -m services.bridge.asyncapi",
+                          argv if argv is not None else sys.argv[1:],
+                          f"{len(contracts.EVENT_TYPES)} events, {len(COMMAND_TYPES)} commands")
 
 if __name__ == "__main__":
     sys.exit(main())
