@@ -30,7 +30,8 @@ class SessionCache:
         user_id = claims.get("user_id")
         now = time.monotonic()
         entry = self._known.get(user_id)
-        if entry is None or now - entry[0] > self.recheck:
+        # versions only grow: a token newer than what we know means our copy is stale (a fresh sign-in)
+        if entry is None or now - entry[0] > self.recheck or claims.get("tv", 0) > entry[1]["tv"]:
             state = registration.session_state(assertions.system("gateway"), [user_id])[str(user_id)]
             with self._lock:
                 if len(self._known) > MAX_ENTRIES:
