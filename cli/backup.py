@@ -70,11 +70,14 @@ def _has_data(url: str) -> bool:
 def backup(target: Path, services=None, urls: dict | None = None) -> dict:
     target.mkdir(parents=True, exist_ok=True)
     manifest = {"created_at": datetime.now(UTC).isoformat(), "services": {}}
-    for name in services or config.SERVICES:
+    # databases given by URL are the ones to back up; otherwise every service's configured one
+    for name in services or list(urls or config.SERVICES):
         raw = (urls or {}).get(name) or config.database_url(name)
         url = make_url(raw)
         if url.get_backend_name() == "sqlite":
             out = target / f"{name}.sqlite"
+            if not _sqlite_path(url).exists():  # connect() would make an empty file and "back it up"
+                raise click.ClickException(f"{name}：数据库文件 {_sqlite_path(url)} 不存在，无法备份")
             source = sqlite3.connect(_sqlite_path(url))
             dest = sqlite3.connect(out)
             try:
