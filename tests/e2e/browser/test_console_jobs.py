@@ -121,11 +121,15 @@ def test_staff_publishes_an_activity_and_opens_its_check_in_qr_page(screen, web)
     dialog.get_by_label("结束时间").fill("2030-05-01 11:30")
     dialog.get_by_label("结束时间").press("Enter")
     dialog.get_by_label("地点").fill("东风社区党群服务中心")
+    dialog.get_by_text("发布活动", exact=True).first.click()  # as a person does: a click beside closes the pickers
+    for popper in page.locator(".el-picker__popper").all():
+        popper.wait_for(state="hidden")
     screen.shot("publish-activity")
     dialog.get_by_role("button", name="发布").click()
     page.get_by_text("活动已发布").wait_for()
     row = page.locator("tr", has_text=title)
     row.wait_for()
+    page.locator(".el-dialog", has_text="发布活动").wait_for(state="hidden")  # its closing fade would fail axe
     screen.shot("activities")
     staff = web.login("staff1")
     made = next(a for a in staff.get("/api/activities").json() if a["title"] == title)
@@ -170,6 +174,7 @@ def test_street_handles_an_escalation_with_a_joint_meeting(screen, web):
     dialog.locator(".el-select").click()
     page.locator(".el-select-dropdown__item", has_text="佛山市某单位").click()
     dialog.get_by_label("会议决定").fill("联席会议决定：由佛山市某单位派维修人员三日内上门")
+    dialog.get_by_text("联席会议交办", exact=True).first.click()  # a click beside closes the unit list
     screen.shot("joint-meeting")
     dialog.get_by_role("button", name="交办").click()
     page.get_by_text("已由联席会议交办").wait_for()
