@@ -1,5 +1,9 @@
 // The side menu of each role: path and Chinese title.
+import { boardsMenu } from './boards/routes'
+import { notifyMenu } from './notify/routes'
+import { organisationMenu } from './organisation/routes'
 import { recordsMenu } from './records/routes'
+import { rosterMenu } from './roster/routes'
 
 export interface MenuEntry { path: string; title: string }
 
@@ -11,7 +15,7 @@ const AREA: MenuEntry[] = [
   { path: '/messages', title: '站内消息' },
 ]
 
-export const MENUS: Record<string, MenuEntry[]> = {
+const BASE: Record<string, MenuEntry[]> = {
   community_staff: [
     { path: '/community', title: '社区工作台' },
     { path: '/community/requests', title: '服务请求' },
@@ -36,3 +40,14 @@ export const MENUS: Record<string, MenuEntry[]> = {
     { path: '/messages', title: '站内消息' },
   ],
 }
+
+// Each area's own entries (its routes.ts) go before 站内消息, which stays last.
+const AREAS = [organisationMenu, rosterMenu, boardsMenu, notifyMenu]
+
+export const MENUS: Record<string, MenuEntry[]> = Object.fromEntries(
+  Object.entries(BASE).map(([role, base]) => {
+    const added = AREAS.flatMap((area) => area[role] ?? [])
+    const last = base.length - 1
+    return [role, [...base.slice(0, last), ...added, base[last]]]
+  }),
+)

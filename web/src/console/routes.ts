@@ -1,7 +1,11 @@
 // The console's screens by role; each role's folder owns its pages. Records (#16) may add
 // `console/records/routes.ts` and spread it here.
 import type { RouteRecordRaw } from 'vue-router'
+import { boardsRoutes } from './boards/routes'
+import { notifyRoutes } from './notify/routes'
+import { organisationRoutes } from './organisation/routes'
 import { recordsRoutes } from './records/routes'
+import { rosterRoutes } from './roster/routes'
 
 export const COMMUNITY = ['community_staff']
 export const GRID = ['grid_leader']
@@ -38,4 +42,8 @@ export const roleRoutes: RouteRecordRaw[] = [
   // everyone signed in
   { path: 'messages', component: () => import('./messages/MessagesView.vue'), meta: { title: '站内消息' } },
   ...recordsRoutes,
+  ...organisationRoutes,
+  ...rosterRoutes,
+  ...boardsRoutes,
+  ...notifyRoutes,
 ]
