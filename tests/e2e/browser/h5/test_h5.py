@@ -152,6 +152,8 @@ def test_resident_orders_member_serves_and_resident_rates(phones, web):
     phones.check(member, "member-complete-hours")
     member.get_by_role("button", name="服务完成").click()
     expect(member.get_by_text(f"本次实际服务 {stated:g} 小时")).to_be_visible()
+    expect(member.get_by_role("dialog", name="服务完成")).to_be_visible()
+    phones.check(member, "member-complete-confirm")
     member.get_by_role("button", name="确认完成").click()
     expect(member.get_by_text("已完成待确认").first).to_be_visible()
     phones.check(member, "member-completed")
