@@ -240,8 +240,12 @@ def list_periods(store: Store, actor: dict) -> list[dict]:
     with store.uow() as uow:
         session = uow.session
         rows = [_period_view(session, p) for p in session.scalars(select(Period).order_by(Period.period.desc()))]
-        return [{"period": current_period(session), "state": "open", "closed_at": None, "closed_by": None,
-                 "members": 0, "total_points": 0, "unit_reports": 0}, *rows]
+        open_period = current_period(session)
+        # once today's quarter is closed, entries land in the next one, which has not begun
+        started = domain.parse_period(open_period) <= domain.parse_period(domain.period_of(utcnow().astimezone(CHINA)))
+        return [{"period": open_period, "state": "open", "closed_at": None, "closed_by": None,
+                 "members": 0, "total_points": 0, "unit_reports": 0, "started": started},
+                *[{**row, "started": True} for row in rows]]
 
 
 # ---- reading a closed quarter ------------------------------------------------------------------

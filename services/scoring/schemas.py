@@ -116,6 +116,7 @@ class PeriodView(Schema):
     members = fields.Integer()
     total_points = fields.Integer()
     unit_reports = fields.Integer()
+    started = fields.Boolean(metadata={"description": "该季度是否已开始（尚未开始的季度不能结账）"})
 
 
 class RankingQuery(StrictSchema):

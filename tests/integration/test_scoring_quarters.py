@@ -10,7 +10,7 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from openpyxl import load_workbook
 
-from common.errors import Conflict, Forbidden
+from common.errors import Conflict, Forbidden, Unprocessable
 from services.scoring import domain
 from tests import support
 from tests.integration import test_scoring_ledger as ledger
@@ -138,6 +138,17 @@ def test_closing_freezes_a_snapshot_and_reports_to_work_units(scoring, amqp_uri)
     assert sum(board["stars"].values()) == 4
     periods = scoring.rpc.list_periods(support.service_actor())
     assert periods[0]["state"] == "open" and periods[1]["period"] == period
+    assert periods[0]["started"] is True and periods[1]["started"] is True
+
+
+def test_after_closing_todays_quarter_the_next_is_open_but_not_started(scoring):  # noqa: F811
+    today = domain.period_of(datetime.now(UTC) + timedelta(hours=8))
+    scoring.rpc.close_quarter(scoring.accounts("district"), {"period": today})
+    periods = scoring.rpc.list_periods(support.service_actor())
+    assert periods[0] == {**periods[0], "period": domain.next_period(today), "state": "open", "started": False}
+    with pytest.raises(Unprocessable) as err:  # the console offers no button; the API refuses as well
+        scoring.rpc.close_quarter(scoring.accounts("district"), {"period": domain.next_period(today)})
+    assert err.value.code == "PERIOD_NOT_STARTED"
 
 
 def test_close_is_set_based_over_thousands_of_members(scoring):  # noqa: F811

@@ -3,10 +3,12 @@
 // it by its title instead. Resolves true when the person confirms.
 import { nextTick } from 'vue'
 import { showConfirmDialog } from 'vant'
+import { hideToast } from './toast'
 
 export interface Confirmation { title: string; message: string; confirmButtonText?: string; cancelButtonText?: string }
 
 export async function confirmAction(options: Confirmation): Promise<boolean> {
+  hideToast() // the question is what the person reads now, not the last action's note
   const pending = showConfirmDialog({ cancelButtonText: '取消', ...options, className: 'h5-confirm' })
   await nextTick()
   for (const dialog of document.querySelectorAll('.h5-confirm')) {

@@ -18,3 +18,8 @@ export function showToast(message: string | { message: string; duration?: number
   window.clearTimeout(timer)
   timer = window.setTimeout(() => region?.classList.remove('shown'), duration)
 }
+
+export function hideToast() {
+  window.clearTimeout(timer)
+  region?.classList.remove('shown')
+}
