@@ -66,7 +66,8 @@ class Phones:
         """Screenshot, axe (0 critical/serious), no sideways scroll, tap targets ≥ 44 px."""
         page.wait_for_load_state("networkidle")
         # what a person looks at: the screen once a dialog's or toast's transition has finished
-        page.wait_for_function("() => !document.querySelector('[class*=\"-leave-active\"], [class*=\"-enter-active\"]')")
+        page.wait_for_function(
+            "() => !document.querySelector('[class*=\"-leave-active\"], [class*=\"-enter-active\"]')")
         page.screenshot(path=str(SHOTS / f"h5-{name}.png"), full_page=True)
         bad = axe_violations(page)
         assert not bad, f"{name}: " + "; ".join(f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in bad)
