@@ -234,8 +234,11 @@ def plan_pools(processes: dict[str, int], urls: dict[str, str], requested: int, 
     size, notes = requested, []
     extra = connections_per_process() - pool_size()  # overflow and probes, per process
     for (host, port), members in servers.items():
-        url = urls[members[0]]
-        available = free(url) - spare
+        try:
+            available = free(urls[members[0]]) - spare
+        except Exception as exc:  # cannot ask (no rights on pg_stat_activity?): start as configured
+            notes.append(f"PostgreSQL {host}:{port}：无法查询可用连接数（{type(exc).__name__}），连接池保持 {size}")
+            continue
         fits = available // len(members) - extra
         if fits < 1:
             raise ValueError(f"PostgreSQL {host}:{port} 只剩 {max(available, 0)} 个可用连接，"
