@@ -257,6 +257,21 @@ def due(now: datetime, minutes: float) -> datetime:
     return now + timedelta(minutes=minutes)
 
 
+# which deadline a state runs against, and the state whose entry starts its clock
+OVERDUE_CLOCKS = {DISPATCHED: ("claim_minutes", DISPATCHED), CLAIMED: ("service_minutes", CLAIMED),
+                  IN_SERVICE: ("service_minutes", CLAIMED)}
+
+
+def overdue(state: str, entered: dict, policy: dict | None, now: datetime) -> bool:
+    """已超时: waiting for claims past the claim deadline, or claimed / in service past the
+    service deadline, counted from when the request last entered the stage (``entered``: state ->
+    time). Escalation on a deadline does not restart the clock: the request stays overdue."""
+    clock = OVERDUE_CLOCKS.get(state)
+    if clock is None or entered.get(clock[1]) is None:
+        return False
+    return due(entered[clock[1]], deadlines(policy)[clock[0]]) <= now
+
+
 def reminder_at(now: datetime, deadline_minutes: float, before_minutes: float) -> datetime | None:
     """When to remind before a deadline; None if the deadline is too close to bother."""
     if deadline_minutes <= before_minutes:

@@ -191,6 +191,8 @@ class SearchQuery(StrictSchema):
     level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
     updated_after = AwareDateTime(load_default=None)
     updated_before = AwareDateTime(load_default=None)
+    overdue = fields.Boolean(load_default=None, allow_none=True,
+                             metadata={"description": "true：只列已超过接单或服务时限的请求"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000),
                             metadata={"description": "跳过前若干条（分页：limit 条一页）"})
@@ -205,6 +207,8 @@ class SearchParams(StrictSchema):
     level = fields.String(load_default=None, validate=validate.OneOf(LEVELS))
     updated_after = fields.String(load_default=None)
     updated_before = fields.String(load_default=None)
+    overdue = fields.Boolean(load_default=None,
+                             metadata={"description": "true：只列已超过接单或服务时限的请求（已超时）"})
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000),
                             metadata={"description": "跳过前若干条（分页：limit 条一页）"})
@@ -214,6 +218,7 @@ class HistoryEntry(Schema):
     at = AwareDateTime()
     actor_id = fields.Integer(allow_none=True)
     actor_role = fields.String()
+    actor_name = fields.String(allow_none=True, metadata={"description": "办理人姓名（系统操作为空）"})
     action = fields.String()
     action_label = fields.String()
     from_state = fields.String(allow_none=True)

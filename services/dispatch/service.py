@@ -66,11 +66,11 @@ class DispatchService(ServiceBase):
 
     @rpc
     def get_request(self, actor, request_id):
-        return requests.get_request(self.db, actor, request_id)
+        return requests.get_request(self.db, actor, request_id, self.registration)
 
     @rpc
     def timeline(self, actor, request_id):
-        return requests.timeline(self.db, actor, request_id)
+        return requests.timeline(self.db, actor, request_id, self.registration)
 
     @rpc
     def list_my_requests(self, actor):

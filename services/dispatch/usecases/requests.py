@@ -11,7 +11,7 @@ from common.db import Store, utcnow
 from common.errors import Forbidden, NotFound, ValidationFailed
 from common.schemas import load
 from services.dispatch import domain, schemas
-from services.dispatch.models import Assignment, MenuItem, Request
+from services.dispatch.models import Assignment, HistoryEntry, MenuItem, Request
 from services.dispatch.usecases._common import (
     SYSTEM,
     _check_staff_place,
@@ -153,16 +153,27 @@ def _check_can_view(session, actor: dict, request: Request):
         raise Forbidden(code="OUT_OF_SCOPE", message="该服务请求不在您的管辖范围内")
 
 
-def get_request(store: Store, actor: dict, request_id: int) -> dict:
+def get_request(store: Store, actor: dict, request_id: int, registration=None) -> dict:
     actor = load(Actor(), actor)
     with store.sessionmaker() as session:
         request = _get(session, request_id)
         _check_can_view(session, actor, request)
-        return _views(session, [request], actor)[0]
+        view = _views(session, [request], actor)[0]
+    if registration is not None:
+        _name_actors(registration, view["history"])
+    return view
 
 
-def timeline(store: Store, actor: dict, request_id: int) -> list[dict]:
-    return get_request(store, actor, request_id)["history"]
+def _name_actors(registration, history: list[dict]):
+    """Who acted, by name (the timeline reads 张三, not 居民 #6); an unknown account stays unnamed."""
+    ids = sorted({e["actor_id"] for e in history if e.get("actor_id")})
+    names = registration.names({"users": ids}).get("users", {}) if ids else {}
+    for e in history:
+        e["actor_name"] = names.get(str(e.get("actor_id")))
+
+
+def timeline(store: Store, actor: dict, request_id: int, registration=None) -> list[dict]:
+    return get_request(store, actor, request_id, registration)["history"]
 
 
 def list_my_requests(store: Store, actor: dict) -> list[dict]:
@@ -223,7 +234,38 @@ def search_requests(store: Store, actor: dict, query: dict) -> list[dict]:
         stmt = stmt.where(Request.updated_at > q["updated_after"])
     if q["updated_before"]:
         stmt = stmt.where(Request.updated_at < q["updated_before"])
+    stmt = stmt.order_by(Request.updated_at.desc(), Request.id.desc())
     with store.sessionmaker() as session:
-        rows = session.scalars(stmt.order_by(Request.updated_at.desc(), Request.id.desc())
-                               .offset(q["offset"]).limit(q["limit"])).all()
+        if q["overdue"] is not None:
+            rows = _overdue_page(session, stmt, q)
+        else:
+            rows = session.scalars(stmt.offset(q["offset"]).limit(q["limit"])).all()
         return _views(session, rows, actor, history=False)
+
+
+def _overdue_page(session, stmt, q: dict) -> list[Request]:
+    """One page of requests (not) past their deadline. Deadlines differ per menu item, so the rule
+    (domain.overdue) runs here over the scope's requests in a timed stage, not in SQL."""
+    staged = list(domain.OVERDUE_CLOCKS)
+    if q["overdue"]:
+        stmt = stmt.where(Request.state.in_(staged))
+    rows = session.scalars(stmt).all()
+    ids = [r.id for r in rows if r.state in staged]
+    entered: dict[int, dict] = {}
+    for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
+        for rid, to_state, from_state, at in session.execute(
+                select(HistoryEntry.request_id, HistoryEntry.to_state, HistoryEntry.from_state, HistoryEntry.at)
+                .where(HistoryEntry.request_id.in_(chunk)).order_by(HistoryEntry.id)):
+            if to_state != from_state:
+                entered.setdefault(rid, {})[to_state] = _aware(at)
+    items = {i.id: i.deadline_policy for i in session.scalars(
+        select(MenuItem).where(MenuItem.id.in_({r.menu_item_id for r in rows})))} if rows else {}
+    now = utcnow()
+    keep = [r for r in rows
+            if domain.overdue(r.state, entered.get(r.id, {}), items.get(r.menu_item_id), now) == q["overdue"]]
+    return keep[q["offset"]:q["offset"] + q["limit"]]
+
+
+def _aware(at):
+    # SQLite hands back naive datetimes; they were written in UTC
+    return at if at is None or at.tzinfo else at.replace(tzinfo=UTC)

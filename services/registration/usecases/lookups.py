@@ -65,11 +65,12 @@ def member_facts(store: Store, member_ids: list[int]) -> list[dict]:
 
 
 def names(store: Store, query: dict) -> dict:
-    """Display names for ids other services keep: places (communities, grids…), e-branches, units.
+    """Display names for ids other services keep: places (communities, grids…), e-branches, units,
+    and users (who acted on a record: the account's display name).
 
     Keys come back as strings (JSON object keys); an unknown id is simply absent.
     """
-    tables = {"places": OrgUnit, "e_branches": EBranch, "work_units": WorkUnit}
+    tables = {"places": OrgUnit, "e_branches": EBranch, "work_units": WorkUnit, "users": User}
     found = {}
     with store.uow() as uow:
         for key, model in tables.items():
