@@ -253,10 +253,12 @@ def _overdue_page(session, stmt, q: dict) -> list[Request]:
     ids = [r.id for r in rows if r.state in staged]
     entered: dict[int, dict] = {}
     for chunk in (ids[i:i + 500] for i in range(0, len(ids), 500)):
-        for rid, to_state, from_state, at in session.execute(
-                select(HistoryEntry.request_id, HistoryEntry.to_state, HistoryEntry.from_state, HistoryEntry.at)
+        for rid, to_state, from_state, at, action in session.execute(
+                select(HistoryEntry.request_id, HistoryEntry.to_state, HistoryEntry.from_state, HistoryEntry.at,
+                       HistoryEntry.action)
                 .where(HistoryEntry.request_id.in_(chunk)).order_by(HistoryEntry.id)):
-            if to_state != from_state:
+            # 改派 hands the request to someone new: their clock starts afresh, as its timers do
+            if to_state != from_state or action == "reassign":
                 entered.setdefault(rid, {})[to_state] = _aware(at)
     items = {i.id: i.deadline_policy for i in session.scalars(
         select(MenuItem).where(MenuItem.id.in_({r.menu_item_id for r in rows})))} if rows else {}
