@@ -38,12 +38,13 @@ def test_staff_orders_for_a_caller_from_the_menu(screen, web):
     dialog.get_by_label("服务地址").fill("5栋301")
     dialog.get_by_role("button", name="提交下单").click()
     # the API's own messages, beside the fields they are about
-    dialog.get_by_text("电话号码格式不对").wait_for()
-    dialog.locator(".el-form-item", has_text="咨询事项").locator(".el-form-item__error").wait_for()
+    dialog.locator(".el-form-item", has_text="来电人电话").get_by_text("电话号码格式不对").wait_for()
+    dialog.get_by_label("来电人电话").fill("0757-83001234")
+    dialog.get_by_role("button", name="提交下单").click()
+    dialog.locator(".el-form-item", has_text="咨询事项").get_by_text("“咨询事项”为必填项").wait_for()
     screen.shot("order-for-caller-errors")
 
-    dialog.get_by_label("来电人电话").fill("0757-83001234")
-    dialog.get_by_role("radio", name="劳动纠纷").check()
+    dialog.get_by_text("劳动纠纷").click()
     dialog.get_by_label("方便的时间").fill("工作日下午")
     dialog.get_by_label("需求描述").fill("来电反映被拖欠工资三个月")
     screen.shot("order-for-caller")
