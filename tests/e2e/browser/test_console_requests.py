@@ -31,7 +31,7 @@ def test_staff_orders_for_a_caller_from_the_menu(screen, web):
     dialog.get_by_role("button", name="提交下单").click()
     dialog.get_by_text("请选择服务项目").wait_for()  # beside the field, in Chinese
 
-    dialog.get_by_label("服务项目").click()
+    dialog.locator(".el-form-item", has_text="服务项目").locator(".el-select").first.click()
     page.locator(".el-select-dropdown__item", has_text="法律咨询").click()
     dialog.get_by_label("来电人姓名").fill(caller)
     dialog.get_by_label("来电人电话").fill("12")
@@ -86,15 +86,16 @@ def test_staff_reassigns_a_claimed_request_to_a_named_member_and_the_timeline_na
     _row(page, rid).get_by_role("button", name="办理").click()
     drawer = page.locator(".el-drawer")
     timeline = drawer.locator(".timeline")
-    timeline.get_by_text("居民 黄阿姨").wait_for()  # who ordered, by name
-    timeline.get_by_text("张伟").wait_for()  # who claimed it
+    timeline.get_by_text("居民 黄阿姨").first.wait_for()  # who ordered, by name
+    timeline.get_by_text("张伟").first.wait_for()  # who claimed it
     assert not re.search(r"#\d", timeline.inner_text())
     drawer.get_by_role("button", name="改派给指定党员").click()
     dialog = page.locator(".el-dialog", has_text="改派给指定党员")
     dialog.get_by_role("button", name="改派", exact=True).click()
     dialog.get_by_text("请选择改派给哪位党员").wait_for()
     dialog.get_by_text("请写明改派原因").wait_for()
-    dialog.get_by_label("改由哪位党员承办").fill("王")
+    dialog.locator(".el-select").click()
+    page.keyboard.type("王")
     page.locator(".el-select-dropdown__item", has_text="王强").click()
     dialog.get_by_label("改派原因").fill("张伟临时出差，改由王强上门")
     dialog.get_by_text("改派原因").first.click()  # a click beside closes the member list
