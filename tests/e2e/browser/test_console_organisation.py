@@ -7,7 +7,8 @@ import re
 
 def _pick(page, scope, label, option):
     """An Element Plus select: open it by its label, choose the option by text (a single choice closes the list)."""
-    scope.get_by_label(label, exact=True).click()
+    item = scope.locator(".el-form-item").filter(has=page.locator(f"label.el-form-item__label:text-is('{label}')"))
+    item.locator(".el-select__wrapper").click()
     page.locator(".el-select-dropdown__item:visible", has_text=option).first.click()
 
 
@@ -35,7 +36,7 @@ def test_staff_builds_the_community_organisation(screen, web):
     screen.sign_in("staff1")
     page.wait_for_url("**/community")
     page.get_by_role("menuitem", name="社区组织").click()
-    page.get_by_role("heading", name="社区组织").wait_for()
+    page.get_by_role("heading", name="社区组织", level=2).wait_for()
     page.get_by_text("东风社区在职党员e支部").wait_for()  # the demo's e-branch
     screen.shot("e-branches")
 
@@ -148,7 +149,7 @@ def test_unit_sees_its_agreement_publishes_a_party_day_and_sees_its_members(scre
     screen.shot("agreements")
 
     page.get_by_role("menuitem", name="主题党日").click()
-    page.get_by_role("heading", name="主题党日").wait_for()
+    page.get_by_role("heading", name="主题党日", level=2).wait_for()
     page.get_by_role("button", name="发布主题党日").click()
     dialog = page.locator(".el-dialog", has_text="发布主题党日")
     dialog.get_by_role("button", name="发布").click()
