@@ -21,6 +21,13 @@ def _tab(page, name):
     page.locator(".el-tab-pane:visible").first.wait_for()
 
 
+def _settled(page):
+    """The date pickers closed and every transition ended, as a person sees the screen."""
+    page.wait_for_function("() => [...document.querySelectorAll('.el-picker__popper')]"
+                           ".every(e => getComputedStyle(e).display === 'none')")
+    page.wait_for_function("() => !document.querySelector('[class*=\"-leave-active\"], [class*=\"-enter-active\"]')")
+
+
 def _toast_gone(page):
     page.locator(".el-message").first.wait_for(state="hidden", timeout=10000)
 
@@ -162,8 +169,7 @@ def test_unit_sees_its_agreement_publishes_a_party_day_and_sees_its_members(scre
     dialog.get_by_label("结束时间").press("Enter")
     dialog.get_by_label("地点").fill("东风社区党群服务中心")
     dialog.get_by_text("发布主题党日", exact=True).first.click()  # a click beside closes the pickers
-    for popper in page.locator(".el-picker__popper").all():
-        popper.wait_for(state="hidden")
+    _settled(page)
     screen.shot("publish-party-day")
     dialog.get_by_role("button", name="发布").click()
     page.get_by_text("主题党日已发布").wait_for()
