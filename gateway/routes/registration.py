@@ -67,6 +67,11 @@ class RegistrationRoutes:
     def report_unit(self, call, work_unit_id):
         return self.registration.report_unit(call.actor, work_unit_id, call.body)
 
+    @route("GET", "/api/work-units/{work_unit_id}/reports", tag=TAG, summary="单位的共建协议（向各社区的单位报到）",
+           response=schemas.UnitReport(many=True))
+    def unit_reports(self, call, work_unit_id):
+        return self.registration.list_unit_reports(call.actor, work_unit_id)
+
     @route("GET", "/api/communities/{community_id}/co-building-units", tag=TAG, summary="社区的共驻共建单位",
            response=schemas.UnitReport(many=True))
     def co_building_units(self, call, community_id):

@@ -315,6 +315,7 @@ class UnitReport(Schema):
     work_unit_name = fields.String()
     party_org = fields.String(allow_none=True)
     community_id = fields.Integer()
+    community_name = fields.String(allow_none=True)
     agreement = fields.String()
     commitments = fields.List(fields.String())
     year = fields.Integer()

@@ -71,6 +71,10 @@ class RegistrationService(ServiceBase):
     def report_unit(self, actor, work_unit_id, payload):
         return work_units.report_unit(self.db, actor, work_unit_id, payload)
 
+    @rpc
+    def list_unit_reports(self, actor, work_unit_id):
+        return work_units.list_unit_reports(self.db, actor, work_unit_id)
+
     @rpc(public=True)
     def list_co_building_units(self, community_id):
         return work_units.list_co_building_units(self.db, community_id)

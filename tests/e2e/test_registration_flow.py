@@ -89,6 +89,10 @@ def test_members_and_units_report_in_over_http(platform):
     assert resp.status_code == 201, resp.text
     units = staff.get(f"/api/communities/{community_id}/co-building-units").json()
     assert [u["work_unit_id"] for u in units] == [unit.user["work_unit_id"]]
+    # the unit lists its own co-building reports (共建协议); another unit may not
+    mine = unit.get(f"/api/work-units/{unit.user['work_unit_id']}/reports").json()
+    assert community_id in [r["community_id"] for r in mine] and all(r["community_name"] for r in mine)
+    assert platform.login("unit2").get(f"/api/work-units/{unit.user['work_unit_id']}/reports").status_code == 403
 
     # 5. the e-volunteer card, for the member and their staff; the phone masked to others
     member = platform.login("13711112222", "member-pass-1")
