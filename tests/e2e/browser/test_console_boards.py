@@ -18,6 +18,13 @@ def _closed(page, selector):
         element.wait_for(state="hidden")
 
 
+def _shot(screen, label):
+    """What a person looks at: the screen once opening and closing transitions have finished."""
+    screen.page.wait_for_function(
+        "() => !document.querySelector('[class*=\"-leave-active\"], [class*=\"-enter-active\"]')")
+    screen.shot(label)
+
+
 def _confirm(page):
     page.locator(".el-message-box").get_by_role("button", name="确定").click()
     page.locator(".el-message-box").wait_for(state="hidden")
@@ -46,13 +53,13 @@ def test_staff_follow_a_claimed_wish_and_assign_and_resolve_an_opinion(screen, w
     row = _row(page, f"想要一台收音机{n}")
     row.get_by_text("张伟").wait_for()  # who claimed, on the board
     assert "已认领" in row.inner_text()
-    screen.shot("wishes")
+    _shot(screen, "wishes")
     row.get_by_role("button", name="查看").click()
     drawer = page.locator(".el-drawer")
     drawer.get_by_text("办理记录").wait_for()
     drawer.get_by_text("已有党员认领，正在实现").wait_for()
     assert "张伟" in drawer.inner_text() and "电话" in drawer.inner_text()  # staff may call to follow up
-    screen.shot("wish-drawer")
+    _shot(screen, "wish-drawer")
     page.keyboard.press("Escape")
     _closed(page, ".el-drawer")
 
@@ -60,7 +67,7 @@ def test_staff_follow_a_claimed_wish_and_assign_and_resolve_an_opinion(screen, w
     row = _row(page, f"楼道灯不亮{n}")
     row.wait_for()
     assert "已收集" in row.inner_text()
-    screen.shot("opinions")
+    _shot(screen, "opinions")
     row.get_by_role("button", name="办理").click()
     drawer = page.locator(".el-drawer")
     drawer.get_by_label("承办人").fill("李主任（物业办）")
@@ -70,7 +77,7 @@ def test_staff_follow_a_claimed_wish_and_assign_and_resolve_an_opinion(screen, w
     page.get_by_text("已交办给 李主任（物业办）").wait_for()
     after = staff.get(f"/api/opinions/{opinion_id}").json()
     assert after["state"] == "assigned" and after["assignee"] == "李主任（物业办）", after
-    screen.shot("opinion-assigned")
+    _shot(screen, "opinion-assigned")
 
     drawer.get_by_role("button", name="办结并答复").click()
     drawer.get_by_text("请填写给群众的答复").wait_for()  # the error beside the field, nothing sent
@@ -83,7 +90,7 @@ def test_staff_follow_a_claimed_wish_and_assign_and_resolve_an_opinion(screen, w
     drawer.get_by_text(reply).first.wait_for()
     resolved = staff.get(f"/api/opinions/{opinion_id}").json()
     assert resolved["state"] == "resolved" and resolved["resolution"] == reply, resolved
-    screen.shot("opinion-resolved")
+    _shot(screen, "opinion-resolved")
     # the resident sees the answer in their own list
     mine = next(o for o in resident.get("/api/opinions").json() if o["id"] == opinion_id)
     assert mine["state"] == "resolved" and mine["resolution"] == reply
@@ -107,14 +114,14 @@ def test_staff_set_a_webhook_see_it_fail_fix_it_and_resend_and_preview_a_templat
         dialog.get_by_label("名称").fill(name)
         dialog.get_by_label("接收地址").fill(f"{receiver.url}/bad")  # answers 404: gives up at once
         dialog.get_by_label("签名密钥").fill("board-test-secret")
-        screen.shot("channel-new")
+        _shot(screen, "channel-new")
         dialog.get_by_role("button", name="保存").click()
         page.get_by_text("渠道设置已保存").wait_for()
         _closed(page, ".el-dialog")
         row = _row(page, name)
         row.wait_for()
         assert "board-test-secret" not in row.inner_text()  # the secret is hidden once saved
-        screen.shot("channels")
+        _shot(screen, "channels")
         setting = next(s for s in staff.get("/api/notification-channels").json() if s["name"] == name)
 
         # a resident's request makes a 新需求 message for the community's webhook: it fails for real
@@ -140,11 +147,11 @@ def test_staff_set_a_webhook_see_it_fail_fix_it_and_resend_and_preview_a_templat
             has=page.locator("td:first-child", has_text=re.compile(rf"^\s*{dead['id']}\s*$"))).first
         failure.wait_for()
         assert "投递失败" in failure.inner_text() and "404" in failure.inner_text()
-        screen.shot("deliveries")
+        _shot(screen, "deliveries")
         failure.get_by_role("button", name="查看").click()
         drawer = page.locator(".el-drawer")
         drawer.get_by_text("失败原因").wait_for()
-        screen.shot("delivery")
+        _shot(screen, "delivery")
         drawer.get_by_role("button", name="重发").click()
         _confirm(page)
         page.get_by_text("已安排重发").wait_for()
@@ -163,7 +170,7 @@ def test_staff_set_a_webhook_see_it_fail_fix_it_and_resend_and_preview_a_templat
         page.get_by_label("title").fill("法律咨询")
         page.get_by_role("button", name="预览").click()
         page.get_by_text("【新需求】法律咨询").wait_for()
-        screen.shot("template-preview")
+        _shot(screen, "template-preview")
     finally:
         staff.session.put(web.url("/api/notification-channels"), timeout=15, json={
             "community_id": community_id, "channel": "webhook", "name": name, "enabled": False,
