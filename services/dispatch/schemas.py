@@ -332,6 +332,9 @@ class WishQuery(StrictSchema):
     community_id = fields.Integer(load_default=None)
     state = fields.String(load_default=None, validate=validate.OneOf(["posted", "claimed", "fulfilled",
                                                                      "confirmed", "cancelled"]))
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000),
+                            metadata={"description": "跳过前若干条（分页：limit 条一页）"})
 
 
 class Wish(Schema):
@@ -377,6 +380,9 @@ class OpinionQuery(StrictSchema):
     community_id = fields.Integer(load_default=None)
     state = fields.String(load_default=None, validate=validate.OneOf(["submitted", "assigned", "resolved"]))
     overdue = fields.Boolean(load_default=None)
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000),
+                            metadata={"description": "跳过前若干条（分页：limit 条一页）"})
 
 
 class Opinion(Schema):

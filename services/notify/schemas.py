@@ -156,6 +156,8 @@ class DeliveryQuery(StrictSchema):
     community_id = fields.Integer(load_default=None)
     notice_id = fields.Integer(load_default=None)
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=500))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000),
+                            metadata={"description": "跳过前若干条（分页：limit 条一页）"})
 
 
 class Delivery(Schema):

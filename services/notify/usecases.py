@@ -738,7 +738,8 @@ def list_deliveries(store: Store, actor: dict, query: dict, registration=None) -
     elif actor["role"] == "district_staff":
         stmt = stmt.where(Delivery.street_id.in_(_district_streets(registration, actor.get("district_id"))))
     with store.uow() as uow:
-        rows = uow.session.scalars(stmt.order_by(Delivery.id.desc()).limit(query["limit"])).all()
+        rows = uow.session.scalars(stmt.order_by(Delivery.id.desc()).offset(query["offset"])
+                                  .limit(query["limit"])).all()
         return schemas.Delivery(many=True).dump(rows)
 
 

@@ -180,7 +180,7 @@ def list_opinions(store: Store, actor: dict, query: dict) -> list[dict]:
     if q["overdue"] is not None:
         stmt = stmt.where(Opinion.overdue == q["overdue"])
     with store.sessionmaker() as session:
-        rows = session.scalars(stmt.order_by(Opinion.id.desc()).limit(200)).all()
+        rows = session.scalars(stmt.order_by(Opinion.id.desc()).offset(q["offset"]).limit(q["limit"])).all()
         return schemas.Opinion(many=True, exclude=("history",)).dump(
             [{**{c.key: getattr(o, c.key) for c in Opinion.__table__.columns},
               "state_label": domain.OPINION_LABELS[o.state]} for o in rows])

@@ -179,7 +179,7 @@ def list_wishes(store: Store, registration, actor: dict, query: dict) -> list[di
     if q["state"]:
         stmt = stmt.where(Wish.state == q["state"])
     with store.sessionmaker() as session:
-        rows = session.scalars(stmt.order_by(Wish.id.desc()).limit(200)).all()
+        rows = session.scalars(stmt.order_by(Wish.id.desc()).offset(q["offset"]).limit(q["limit"])).all()
         return schemas.Wish(many=True, exclude=("history",)).dump(
             [{**{c.key: getattr(w, c.key) for c in Wish.__table__.columns},
               "state_label": domain.WISH_LABELS[w.state]} for w in rows])
