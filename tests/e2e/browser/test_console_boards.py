@@ -167,7 +167,7 @@ def test_staff_set_a_webhook_see_it_fail_fix_it_and_resend_and_preview_a_templat
         _row(page, "群聊：新需求").click()
         page.get_by_role("button", name="预览").click()
         page.get_by_text("还缺少：title").wait_for()
-        page.get_by_label("title").fill("法律咨询")
+        page.get_by_label("标题（事项名称）").fill("法律咨询")
         page.get_by_role("button", name="预览").click()
         page.get_by_text("【新需求】法律咨询").wait_for()
         _shot(screen, "template-preview")

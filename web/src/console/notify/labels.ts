@@ -47,3 +47,25 @@ export const CHANNEL_FIELDS: Record<string, ConfigField[]> = {
 
 export const SETTABLE = ['sms', 'email', 'wecom', 'dingtalk', 'webhook'] as const
 export type Settable = (typeof SETTABLE)[number]
+
+// The template preview's fields, by the placeholder names the notify service's templates use.
+export const TEMPLATE_FIELDS: Record<string, string> = {
+  title: '标题（事项名称）',
+  starts_at: '开始时间',
+  reason: '原因',
+  kind: '类别',
+  place: '地点',
+  period: '季度',
+  total_points: '总积分',
+  target: '对象',
+  stage_label: '阶段',
+  resolution: '办理结果',
+  report_url: '报告链接',
+  rating: '评价星级',
+  members: '党员人数',
+  level_label: '级别',
+  due_label: '截止时间',
+  body: '正文',
+}
+
+export const templateField = (key: string) => TEMPLATE_FIELDS[key] ?? key
