@@ -238,6 +238,8 @@ class TalentQuery(StrictSchema):
     status = fields.String(load_default="accepted",
                            validate=validate.OneOf(("submitted", "accepted", "rejected", "revoked", "all")))
     name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50))
+    phone = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                          metadata={"description": "手机号码，完整匹配"})
     page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
     per_page = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 

@@ -36,6 +36,8 @@ def _talent_statement(actor: dict, data: dict):
         stmt = stmt.where(User.street_id == data["street_id"])
     if data["name"]:
         stmt = stmt.where(Member.name.startswith(data["name"]))
+    if data["phone"]:  # whole number only, so a search never lists numbers by their prefix
+        stmt = stmt.where(Member.phone == data["phone"].strip())
     if data["skill"]:
         stmt = stmt.where(exists().where(MemberSkill.member_id == Member.id, MemberSkill.skill == data["skill"]))
     if data["post_id"] is not None:
