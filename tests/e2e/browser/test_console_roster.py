@@ -86,7 +86,7 @@ def test_staff_imports_a_roster_then_adjusts_and_transfers_a_member(screen, web,
     assert rows.count() == 1
     screen.shot("roster-search")
     name = good[0].split(",")[0]
-    page.get_by_role("link", name=name).click()
+    page.get_by_role("link", name=name, exact=True).click()
     page.get_by_role("heading", name=name).wait_for()
     page.locator(".history").get_by_text("名册导入").first.wait_for()
     member_id = int(page.url.rstrip("/").split("/")[-1])
