@@ -22,6 +22,11 @@ def _roster(tmp_path, rows, name):
     return path
 
 
+def _settled(page):
+    """What a person looks at: the screen once a dialog's opening or closing transition has finished."""
+    page.wait_for_function("() => !document.querySelector('[class*=\"-leave-active\"], [class*=\"-enter-active\"]')")
+
+
 def _confirm(page):
     page.locator(".el-message-box").get_by_role("button", name=re.compile("确定")).click()
     page.locator(".el-message-box").wait_for(state="hidden")
@@ -108,9 +113,11 @@ def test_staff_imports_a_roster_then_adjusts_and_transfers_a_member(screen, web,
     page.locator(".el-select-dropdown__item", has_text="跃进社区").click()
     dialog.get_by_label("转移原因").fill("搬家至跃进社区")
     dialog.get_by_text("转移原因").first.click()  # a click beside closes the list, as a person's would
+    _settled(page)
     screen.shot("transfer")
     dialog.get_by_role("button", name="转移", exact=True).click()
     page.locator(".el-message-box").get_by_text("需由该社区审核通过").wait_for()
+    _settled(page)
     screen.shot("transfer-confirm")
     _confirm(page)
     page.get_by_text("已转至跃进社区，待该社区审核").wait_for()
@@ -154,14 +161,15 @@ def test_staff_resolves_a_points_conflict_with_a_reason(screen, web):
     page.wait_for_url("**/community")
     page.get_by_role("menuitem", name="积分冲突核对").click()
     source = conflict["entry_key"].split(":")
-    row = page.locator(".el-table__body tr", has_text=f"党员 {conflict['member_id']}").filter(
-        has_text=source[1]).first
+    name = staff.get(f"/api/members/{conflict['member_id']}").json()["name"]
+    row = page.locator(".el-table__body tr", has_text=name).filter(has_text=source[1]).first
     row.wait_for()
     screen.shot("conflicts")
     row.get_by_role("button", name="按新内容更正").click()
     box = page.locator(".el-message-box")
     box.get_by_text(f"{conflict['recorded_points']} 分改为 {conflict['points']} 分").wait_for()
     box.get_by_role("textbox").fill("菜单分值已调整，按新分值计")
+    _settled(page)
     screen.shot("conflict-resolve")
     _confirm(page)
     page.get_by_text("已按新内容更正积分").wait_for()
