@@ -109,7 +109,7 @@ def test_staff_imports_a_roster_then_adjusts_and_transfers_a_member(screen, web,
 
     page.get_by_role("button", name="转移报到关系").click()
     dialog = page.locator(".el-dialog")
-    dialog.locator("#move-community").click()
+    dialog.locator(".el-select").first.click()
     page.locator(".el-select-dropdown__item", has_text="跃进社区").click()
     dialog.get_by_label("转移原因").fill("搬家至跃进社区")
     dialog.get_by_text("转移原因").first.click()  # a click beside closes the list, as a person's would
