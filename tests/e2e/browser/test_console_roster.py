@@ -4,6 +4,8 @@ import with a bad row, a member's detail (history, points, transfer), and a poin
 import random
 import re
 
+from playwright.sync_api import expect
+
 from common.db import EventPublisher, envelope
 from services.registration.domain import id_number_check_char
 from tests import support
@@ -87,8 +89,8 @@ def test_staff_imports_a_roster_then_adjusts_and_transfers_a_member(screen, web,
     page.get_by_label("手机").fill(phone)
     page.get_by_label("手机").press("Enter")
     rows = page.locator(".el-table__body tr")
+    expect(rows).to_have_count(1)  # the search answered: the whole number finds exactly one
     rows.filter(has_text=phone).wait_for()
-    assert rows.count() == 1
     screen.shot("roster-search")
     name = good[0].split(",")[0]
     page.get_by_role("link", name=name, exact=True).click()
