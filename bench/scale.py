@@ -29,8 +29,6 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from bench.common import argparser, databases, peak_memory_mb, platform, print_summary  # noqa: E402
 from bench.dispatch import STEPS, claim_storm, load, measured, run_flows, setup_flows  # noqa: E402
-from common.config import SERVICES  # noqa: E402
-from common.db import MONITOR_CONNECTIONS, pg_free_connections, pool_size  # noqa: E402
 from tests import support  # noqa: E402
 
 POINTS_PER_FLOW = 15  # the benchmark item's 10 points, +50% for the resident's 5 stars
@@ -99,27 +97,7 @@ def ledger_matches(p, ctx, confirmed: int, timeout: float = 120) -> dict:
             "exact": entries == confirmed and points == confirmed * POINTS_PER_FLOW and not twice}
 
 
-def service_processes(instances: int) -> int:
-    """Processes with a database on a platform with ``instances`` of dispatch and scoring."""
-    return len(SERVICES) + 2 * (instances - 1)
-
-
-def pools_for(database: str, platforms: tuple[int, ...]) -> dict:
-    """The pool size every service process of both platforms may use, so that all of them together
-    stay within the PostgreSQL server's free connections (shared with whatever else runs here)."""
-    if database != "postgresql":
-        return {}
-    processes = sum(service_processes(n) for n in platforms)
-    server = f"postgresql+psycopg2://{support.PG_DSN.split('://', 1)[1]}/postgres"
-    free = pg_free_connections(server) - 5 - 2  # the launchers' spare (cli/run.py) and this bench's own
-    size = min(pool_size(), free // processes - MONITOR_CONNECTIONS)
-    if size < 1:
-        raise SystemExit(f"PostgreSQL has {free} free connections, too few for {processes} service processes")
-    print(f"PostgreSQL: {free} connections free for {processes} service processes: a pool of {size} each")
-    return {"DB_POOL_SIZE": str(size)}
-
-
-def start(stack, args, instances: int, workdir: str, env: dict):
+def start(stack, args, instances: int, workdir: str):
     """A platform with ``instances`` of dispatch, scoring and gateway (1 of everything else)."""
     scale = None if instances == 1 else f"dispatch={instances},scoring={instances},gateway={instances}"
     loaded = {}
@@ -129,7 +107,7 @@ def start(stack, args, instances: int, workdir: str, env: dict):
 
     os.makedirs(workdir)
     urls = stack.enter_context(databases(args.database, workdir))
-    p = stack.enter_context(platform(workdir, urls=urls, prepare=prepare, scale=scale, extra_env=env))
+    p = stack.enter_context(platform(workdir, urls=urls, prepare=prepare, scale=scale))
     ctx = {**setup_flows(p.base_url, loaded), "community_id": loaded["community_id"]}
     warm, _ = run_flows(p.base_url, ctx, 10, 2)
     return {"p": p, "ctx": ctx, "loaded": loaded, "confirmed": len(warm.timings["confirm"]), "rounds": []}
@@ -170,8 +148,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-scale-") as workdir, ExitStack() as stack:
         # both platforms up at once, their flows in alternating rounds: whatever else the machine
         # runs meanwhile weighs on both alike
-        env = pools_for(args.database, (1, 2))
-        runs = {n: start(stack, args, n, os.path.join(workdir, str(n)), env) for n in (1, 2)}
+        runs = {n: start(stack, args, n, os.path.join(workdir, str(n))) for n in (1, 2)}
         for r in range(args.rounds):
             for n, run in runs.items():
                 print(f"\n== round {r + 1}: {n} instance(s) of dispatch, scoring, gateway on {args.database} ==")
@@ -195,7 +172,6 @@ def main():
                    # within 5%: the machine is shared, a run's figures move by about that much
                    "not_slower": bool(ratio and ratio >= 0.95),
                    "cpu_ms_per_flow": {str(n): r["cpu_ms_per_flow"] for n, r in results.items()},
-                   "db_pool_size": int(env["DB_POOL_SIZE"]) if env else None,
                    "runs": {str(n): r for n, r in results.items()}})
 
 

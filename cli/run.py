@@ -30,7 +30,6 @@ from kombu import Connection
 
 from cli.process import set_parent_death_signal
 from common import config
-from common.db import plan_pools, pool_size
 from common.migrations import upgrade
 from common.topology import declare_all
 
@@ -247,16 +246,6 @@ def main(seed_demo: bool = True, scale: str | None = None) -> int:
             demo.seed()
         logins = demo.loaded_logins()
         env = dict(os.environ, PYTHONUNBUFFERED="1", BAODAO_LAUNCHER_PID=str(os.getpid()))
-        try:  # N instances × their pools within PostgreSQL's max_connections (docs/operations.md)
-            pools, notes = plan_pools({n: counts[n] for n in config.SERVICES},
-                                      {n: config.database_url(n) for n in config.SERVICES}, pool_size())
-        except ValueError as exc:
-            print(f"数据库连接不足，未启动：{exc}。\n请调高 PostgreSQL 的 max_connections（或在前面加 PgBouncer），"
-                  "或用 DB_POOL_SIZE / --scale 减少连接。", file=sys.stderr)
-            return 1
-        for note in notes:
-            print(note)
-        env["DB_POOL_SIZE"] = str(pools)
         if counts["gateway"] > 1:
             env["GATEWAY_REUSE_PORT"] = "1"  # several gateways share the port only when asked
         targets = []

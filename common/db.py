@@ -9,7 +9,6 @@ commit as their effect, so a redelivered event takes effect once.
 import functools
 import json
 import logging
-import os
 import threading
 import time
 import uuid
@@ -31,7 +30,6 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
-    make_url,
     or_,
     select,
     update,
@@ -41,7 +39,6 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.pool import NullPool
 
 from common import config, contracts
 from common.errors import Conflict
@@ -157,28 +154,7 @@ def new_metadata() -> MetaData:
     return metadata
 
 
-# connections a process holds besides its pool: the probes' and the metrics' (one, shared)
-MONITOR_CONNECTIONS = 1
-
-
-def pool_size() -> int:
-    """Connections in a service process's pool: ``DB_POOL_SIZE``, else nameko's ``MAX_WORKERS``.
-
-    A worker holds at most one connection at a time (remote calls before its unit of work opens,
-    events published after its commit), so a pool as large as the worker pool never makes a worker
-    wait; a smaller one (when the server's ``max_connections`` must be shared by many processes,
-    see :func:`plan_pools`) makes workers queue for a connection, up to ``DB_POOL_TIMEOUT`` seconds.
-    """
-    return max(1, int(os.environ.get("DB_POOL_SIZE") or os.environ.get("MAX_WORKERS") or 10))
-
-
-def connections_per_process() -> int:
-    """The most a service process ever opens to its database (PostgreSQL): pool, overflow, probes."""
-    return pool_size() + int(os.environ.get("DB_POOL_OVERFLOW", "0")) + MONITOR_CONNECTIONS
-
-
-def make_engine(url: str, monitor: bool = False):
-    """The service's engine; ``monitor=True``: the probes' and metrics' (see ``common.metrics.monitor_engine``)."""
+def make_engine(url: str):
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -193,61 +169,7 @@ def make_engine(url: str, monitor: bool = False):
             cur.close()
 
         return engine
-    if monitor:  # probes and scrapes take turns on one connection (MONITOR_CONNECTIONS)
-        return create_engine(url, pool_size=MONITOR_CONNECTIONS, max_overflow=0, pool_timeout=5,
-                             pool_pre_ping=True)
-    # a bounded pool (no overflow by default): N instances × this must fit the server's
-    # max_connections — the launcher checks (cli/run.py) and docs/operations.md budgets it
-    return create_engine(url, pool_size=pool_size(), max_overflow=int(os.environ.get("DB_POOL_OVERFLOW", "0")),
-                         pool_timeout=float(os.environ.get("DB_POOL_TIMEOUT", "30")), pool_pre_ping=True)
-
-
-def pg_free_connections(url: str) -> int:
-    """Connections a PostgreSQL server can still accept from ordinary roles: ``max_connections``
-    less the reserved slots and the client connections open now (anyone's)."""
-    engine = create_engine(url, poolclass=NullPool)
-    try:
-        with engine.connect() as conn:
-            return int(conn.exec_driver_sql(
-                "SELECT current_setting('max_connections')::int"
-                " - current_setting('superuser_reserved_connections')::int"
-                " - coalesce(current_setting('reserved_connections', true)::int, 0)"
-                " - (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')").scalar())
-    finally:
-        engine.dispose()
-
-
-def plan_pools(processes: dict[str, int], urls: dict[str, str], requested: int, *, spare: int = 5,
-               free=pg_free_connections) -> tuple[int, list[str]]:
-    """The pool size every service process may use so that all of them fit their PostgreSQL
-    servers' free connections (less ``spare`` for the CLI, migrations, backups).
-
-    ``processes``: service → instances; ``urls``: service → database URL. Returns
-    (pool size, notes); raises ValueError when not even a pool of one fits.
-    """
-    servers: dict[tuple, list[str]] = {}
-    for service, count in processes.items():
-        url = urls.get(service, "")
-        if count and url.startswith("postgresql"):
-            parsed = make_url(url)
-            servers.setdefault((parsed.host, parsed.port), []).extend([service] * count)
-    size, notes = requested, []
-    extra = connections_per_process() - pool_size()  # overflow and probes, per process
-    for (host, port), members in servers.items():
-        try:
-            available = free(urls[members[0]]) - spare
-        except Exception as exc:  # cannot ask (no rights on pg_stat_activity?): start as configured
-            notes.append(f"PostgreSQL {host}:{port}：无法查询可用连接数（{type(exc).__name__}），连接池保持 {size}")
-            continue
-        fits = available // len(members) - extra
-        if fits < 1:
-            raise ValueError(f"PostgreSQL {host}:{port} 只剩 {max(available, 0)} 个可用连接，"
-                             f"不够 {len(members)} 个服务进程各用 {1 + extra} 个")
-        if fits < size:
-            notes.append(f"PostgreSQL {host}:{port}：{len(members)} 个服务进程共享剩余的 {available} 个连接，"
-                         f"每个进程的连接池由 {size} 降为 {fits}")
-            size = fits
-    return size, notes
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
 def upsert(session_or_conn, table):
@@ -329,10 +251,10 @@ class UnitOfWork:
         insert: every consumed event passes here. A concurrent duplicate waits for the first
         copy's transaction and then inserts nothing (PostgreSQL), or runs after it (SQLite).
         """
-        stmt = self._store.statement("inbox.claim", lambda: upsert(self.session, self._store.inbox)
-                                     .on_conflict_do_nothing(index_elements=["message_id", "handler"]))
-        return self.session.execute(stmt, {"message_id": message_id, "handler": handler,
-                                           "processed_at": utcnow()}).rowcount == 1
+        stmt = upsert(self.session, self._store.inbox).values(
+            message_id=message_id, handler=handler, processed_at=utcnow())
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["message_id", "handler"])).rowcount == 1
 
     def commit(self):
         self.session.commit()
@@ -355,7 +277,6 @@ class Store:
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self._publisher = None
-        self._statements: dict = {}
         self._published_ids: list[str] = []
         self._published_lock = threading.Lock()
 
@@ -367,14 +288,6 @@ class Store:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)
-
-    def statement(self, key: str, build):
-        """A hot statement built once for this store (its dialect known), run with parameters:
-        building a statement costs SQLAlchemy about twice what running its cached compilation does."""
-        stmt = self._statements.get(key)
-        if stmt is None:
-            stmt = self._statements[key] = build()
-        return stmt
 
     def publish_committed(self, payloads: list[dict]):
         """Best effort right after commit; what fails here the relay sends later.

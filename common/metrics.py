@@ -118,21 +118,10 @@ class DeadLetterQueueCollector:
         yield depth
 
 
-_MONITOR_ENGINES: dict = {}
-
-
-def monitor_engine(url: str):
-    """One small engine per database for this process's probe and metrics (counted in
-    ``common.db.connections_per_process``), apart from the workers' pool."""
+def register_store(service: str, url: str):
     from common.db import make_engine
 
-    if url not in _MONITOR_ENGINES:
-        _MONITOR_ENGINES[url] = make_engine(url, monitor=True)
-    return _MONITOR_ENGINES[url]
-
-
-def register_store(service: str, url: str):
-    REGISTRY.register(StoreCollector(service, monitor_engine(url)))
+    REGISTRY.register(StoreCollector(service, make_engine(url)))
 
 
 def register_dead_letter_queue(amqp_uri: str):
@@ -174,7 +163,9 @@ def serve(port: int, host: str = "0.0.0.0", health=None):
 def database_health(url: str):
     from sqlalchemy import text
 
-    engine = monitor_engine(url)
+    from common.db import make_engine
+
+    engine = make_engine(url)
 
     def check():
         try:

@@ -34,29 +34,3 @@ def test_the_lock_admits_one_platform_per_data_directory(tmp_path):
 
 def test_a_parent_that_is_gone_counts_as_stopping():
     assert run._make_is_stopping(os.getppid() + 10**6)  # not our parent: as if make had exited
-
-
-# --- connection budget (N instances within PostgreSQL's max_connections) -------------------------
-
-def test_pools_shrink_to_fit_the_servers_free_connections(monkeypatch):
-    from common.db import plan_pools
-
-    monkeypatch.delenv("DB_POOL_OVERFLOW", raising=False)
-    monkeypatch.setenv("DB_POOL_SIZE", "10")
-    pg = "postgresql+psycopg2://u@db:5432/"
-    urls = {"dispatch": pg + "dispatch", "scoring": pg + "scoring", "notify": "sqlite:///n.db"}
-    # 5 PostgreSQL processes (notify is on SQLite), 60 free less 5 spare: 11 each, pool 10 + a probe's
-    assert plan_pools({"dispatch": 3, "scoring": 2, "notify": 4}, urls, 10, free=lambda url: 60) == (10, [])
-    size, notes = plan_pools({"dispatch": 3, "scoring": 2}, urls, 10, free=lambda url: 40)
-    assert size == 6 and notes  # 35 // 5 = 7 a process: 6 pooled + 1 for probes
-    with pytest.raises(ValueError):
-        plan_pools({"dispatch": 30, "scoring": 2}, urls, 10, free=lambda url: 40)
-
-
-def test_pool_defaults_to_the_worker_pool(monkeypatch):
-    from common.db import connections_per_process, pool_size
-
-    monkeypatch.delenv("DB_POOL_SIZE", raising=False)
-    monkeypatch.delenv("DB_POOL_OVERFLOW", raising=False)
-    monkeypatch.setenv("MAX_WORKERS", "7")
-    assert pool_size() == 7 and connections_per_process() == 8

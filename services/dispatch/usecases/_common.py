@@ -5,7 +5,7 @@ recording a request's history and scheduling its deadlines, and the transitions 
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import delete, select
 
 import authz
 from common import timers
@@ -64,7 +64,8 @@ def _place(request: Request) -> domain.Place:
 def _assignments(session, request_ids: list[int]) -> dict[int, list[Assignment]]:
     found: dict[int, list[Assignment]] = {rid: [] for rid in request_ids}
     if request_ids:
-        for a in session.scalars(_ASSIGNMENTS, {"ids": list(request_ids)}):
+        for a in session.scalars(select(Assignment).where(Assignment.request_id.in_(request_ids))
+                                 .order_by(Assignment.id)):
             found[a.request_id].append(a)
     return found
 
@@ -91,10 +92,11 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
     assignments = _assignments(session, ids)
     histories: dict[int, list] = {rid: [] for rid in ids}
     if history and ids:
-        for h in session.scalars(_HISTORIES, {"ids": ids}):
+        for h in session.scalars(select(HistoryEntry).where(HistoryEntry.request_id.in_(ids))
+                                 .order_by(HistoryEntry.id)):
             histories[h.request_id].append(h)
-    menu = {i.id: i for i in session.scalars(_MENU_ITEMS, {"ids": list({r.menu_item_id for r in requests})})
-            } if requests else {}
+    menu = {i.id: i for i in session.scalars(select(MenuItem).where(
+        MenuItem.id.in_({r.menu_item_id for r in requests})))} if requests else {}
     items = {item_id: item.fields for item_id, item in menu.items()}
     views = []
     for r in requests:
@@ -141,7 +143,10 @@ def _view(session, request: Request, actor: dict) -> dict:
 # ---- recording ---------------------------------------------------------------------------
 
 def _get(session, request_id: int, *, lock=False) -> Request:
-    request = session.scalar(_GET_LOCKED if lock else _GET, {"request_id": request_id})
+    query = select(Request).where(Request.id == request_id)
+    if lock:
+        query = query.with_for_update()
+    request = session.scalar(query)
     if request is None:
         raise NotFound(code="REQUEST_NOT_FOUND", message="找不到该服务请求")
     return request
@@ -175,20 +180,9 @@ def _org_at(request: Request, level: str):
 
 def _clear_timers(uow, request_id: int, *kinds):
     """Cancel a request's pending timers of these kinds (all by default) in one statement."""
-    uow.session.execute(_CLEAR_TIMERS, {"kinds": list(kinds or REQUEST_TIMERS), "ref": str(request_id)})
-
-
-# the hot statements of every command, built once (building costs SQLAlchemy more than running them)
-_TIMERS = Base.metadata.tables["timers"]
-_CLEAR_TIMERS = delete(_TIMERS).where(_TIMERS.c.kind.in_(bindparam("kinds", expanding=True)),
-                                      _TIMERS.c.ref == bindparam("ref"), _TIMERS.c.fired_at.is_(None))
-_GET = select(Request).where(Request.id == bindparam("request_id"))
-_GET_LOCKED = _GET.with_for_update()
-_ASSIGNMENTS = (select(Assignment).where(Assignment.request_id.in_(bindparam("ids", expanding=True)))
-                .order_by(Assignment.id))
-_HISTORIES = (select(HistoryEntry).where(HistoryEntry.request_id.in_(bindparam("ids", expanding=True)))
-              .order_by(HistoryEntry.id))
-_MENU_ITEMS = select(MenuItem).where(MenuItem.id.in_(bindparam("ids", expanding=True)))
+    table = Base.metadata.tables["timers"]
+    uow.session.execute(delete(table).where(table.c.kind.in_(kinds or REQUEST_TIMERS),
+                                            table.c.ref == str(request_id), table.c.fired_at.is_(None)))
 
 
 def _deadlines(session, request: Request) -> dict:
