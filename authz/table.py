@@ -59,7 +59,7 @@ TABLE = {
     # a unit's login only by staff over a community it has a co-building report with
     "registration.create_unit_account": OFFICES,
     "registration.report_unit": {U: WORK_UNIT, **OFFICES},
-    "registration.unit_reports": {U: WORK_UNIT, **OFFICES},
+    "registration.unit_reports": {U: WORK_UNIT},  # staff read agreements per community (co_building_units)
     "registration.co_building_units": EVERYONE,
     "registration.register_member": {C: COMMUNITY},
     "registration.sign_up": PUBLIC,
