@@ -13,6 +13,7 @@ from services.dispatch import domain, schemas
 from services.dispatch.models import Wish
 from services.dispatch.usecases._common import _subject_history, _transition, area_communities, place_facts
 from services.dispatch.usecases.idempotency import Idem, finish, idempotent
+from services.dispatch.usecases.requests import _name_actors
 
 # ---- micro-wishes (微心愿) -----------------------------------------------------------------
 
@@ -158,7 +159,9 @@ def get_wish(store: Store, registration, actor: dict, wish_id: int) -> dict:
         authz.check(actor, "dispatch.get_wish", place_facts(
             registration, wish.community_id, owner_ids=[wish.resident_id], assigned_ids=[wish.member_id]),
             hide=True)
-        return _wish_view(session, wish)
+        view = _wish_view(session, wish)
+    _name_actors(registration, view["history"])
+    return view
 
 
 def list_wishes(store: Store, registration, actor: dict, query: dict) -> list[dict]:

@@ -59,6 +59,7 @@ def test_staff_follow_a_claimed_wish_and_assign_and_resolve_an_opinion(screen, w
     drawer.get_by_text("办理记录").wait_for()
     drawer.get_by_text("已有党员认领，正在实现").wait_for()
     drawer.get_by_text("张伟").first.wait_for()  # names arrive with their own lookup, after the wish
+    drawer.get_by_text("（居民 黄阿姨）").wait_for()  # the record names who acted, not 居民 #6
     assert "电话" in drawer.inner_text()  # staff may call to follow up
     _shot(screen, "wish-drawer")
     page.keyboard.press("Escape")

@@ -51,3 +51,10 @@ export function label(table: Record<string, string>, code: string | null | undef
   if (!code) return '—'
   return table[code] ?? code
 }
+
+/** Who acted on a timeline: 社区工作人员 张三; an account whose name is not known shows its role alone. */
+export function actorText(e: { actor_role?: string | null; actor_name?: string | null }): string {
+  const role = label(ROLE_LABELS, e.actor_role)
+  if (!e.actor_name) return role
+  return e.actor_name.includes(role) ? e.actor_name : `${role} ${e.actor_name}`
+}
