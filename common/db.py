@@ -251,10 +251,10 @@ class UnitOfWork:
         insert: every consumed event passes here. A concurrent duplicate waits for the first
         copy's transaction and then inserts nothing (PostgreSQL), or runs after it (SQLite).
         """
-        stmt = upsert(self.session, self._store.inbox).values(
-            message_id=message_id, handler=handler, processed_at=utcnow())
-        return self.session.execute(stmt.on_conflict_do_nothing(
-            index_elements=["message_id", "handler"])).rowcount == 1
+        stmt = self._store.statement("inbox.claim", lambda: upsert(self.session, self._store.inbox)
+                                     .on_conflict_do_nothing(index_elements=["message_id", "handler"]))
+        return self.session.execute(stmt, {"message_id": message_id, "handler": handler,
+                                           "processed_at": utcnow()}).rowcount == 1
 
     def commit(self):
         self.session.commit()
@@ -277,6 +277,7 @@ class Store:
         self.outbox = metadata.tables["outbox"]
         self.inbox = metadata.tables["inbox"]
         self._publisher = None
+        self._statements: dict = {}
         self._published_ids: list[str] = []
         self._published_lock = threading.Lock()
 
@@ -288,6 +289,14 @@ class Store:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self)
+
+    def statement(self, key: str, build):
+        """A hot statement built once for this store (its dialect known), run with parameters:
+        building a statement costs SQLAlchemy about twice what running its cached compilation does."""
+        stmt = self._statements.get(key)
+        if stmt is None:
+            stmt = self._statements[key] = build()
+        return stmt
 
     def publish_committed(self, payloads: list[dict]):
         """Best effort right after commit; what fails here the relay sends later.

@@ -63,11 +63,18 @@ def schedule(uow: UnitOfWork, kind: str, ref, due_at: datetime, payload: dict | 
     """(Re)set the ``kind`` timer of ``ref`` (e.g. "claim_deadline", request id) to ``due_at``.
 
     One upsert on (kind, ref): a timer that fired or failed before is armed afresh."""
-    timers = _table(uow)
     fresh = {"due_at": due_at, "payload": json.dumps(payload or {}, ensure_ascii=False), "attempts": 0,
              "created_at": utcnow(), "lease_until": None, "fired_at": None, "last_error": None}
-    stmt = upsert(uow.session, timers).values(kind=kind, ref=str(ref), **fresh)
-    uow.session.execute(stmt.on_conflict_do_update(index_elements=["kind", "ref"], set_=fresh))
+    uow.session.execute(uow._store.statement("timers.schedule", lambda: _schedule_statement(uow)),
+                        {"kind": kind, "ref": str(ref), **fresh})
+
+
+def _schedule_statement(uow: UnitOfWork):
+    """The upsert of :func:`schedule`, built once per store: the conflicting row takes the new values."""
+    stmt = upsert(uow.session, _table(uow))
+    return stmt.on_conflict_do_update(index_elements=["kind", "ref"], set_={
+        c: stmt.excluded[c] for c in ("due_at", "payload", "attempts", "created_at", "lease_until",
+                                      "fired_at", "last_error")})
 
 
 def cancel(uow: UnitOfWork, kind: str, ref):

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -119,8 +119,13 @@ def _emit_dead(uow: UnitOfWork, delivery: Delivery):
 
 
 def _preferences(session, user_ids) -> dict[int, dict]:
-    found = session.scalars(select(Preference).where(Preference.user_id.in_(user_ids))).all()
+    found = session.execute(_PREFERENCES, {"ids": list(user_ids)}).all()  # rows: no ORM objects to track
     return {p.user_id: _prefs_dict(p) for p in found}
+
+
+# built once: every event with recipients asks (building costs SQLAlchemy more than running it)
+_PREFERENCES = select(Preference.__table__).where(
+    Preference.__table__.c.user_id.in_(bindparam("ids", expanding=True)))
 
 
 def _prefs_dict(p: Preference) -> dict:

@@ -5,7 +5,7 @@ recording a request's history and scheduling its deadlines, and the transitions 
 import threading
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 import authz
 from common import timers
@@ -61,11 +61,11 @@ def _place(request: Request) -> domain.Place:
                         district_id=request.district_id, grid_id=request.grid_id, level=request.level)
 
 
-def _assignments(session, request_ids: list[int]) -> dict[int, list[Assignment]]:
-    found: dict[int, list[Assignment]] = {rid: [] for rid in request_ids}
+def _assignments(session, request_ids: list[int]) -> dict[int, list]:
+    """Each request's assignments as rows (``member_id``, ``status``; read only, no ORM objects)."""
+    found: dict[int, list] = {rid: [] for rid in request_ids}
     if request_ids:
-        for a in session.scalars(select(Assignment).where(Assignment.request_id.in_(request_ids))
-                                 .order_by(Assignment.id)):
+        for a in session.execute(_ASSIGNMENTS, {"ids": list(request_ids)}):
             found[a.request_id].append(a)
     return found
 
@@ -92,11 +92,10 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
     assignments = _assignments(session, ids)
     histories: dict[int, list] = {rid: [] for rid in ids}
     if history and ids:
-        for h in session.scalars(select(HistoryEntry).where(HistoryEntry.request_id.in_(ids))
-                                 .order_by(HistoryEntry.id)):
+        for h in session.execute(_HISTORIES, {"ids": ids}):
             histories[h.request_id].append(h)
-    menu = {i.id: i for i in session.scalars(select(MenuItem).where(
-        MenuItem.id.in_({r.menu_item_id for r in requests})))} if requests else {}
+    menu = {i.id: i for i in session.execute(_MENU_ITEMS, {"ids": list({r.menu_item_id for r in requests})})
+            } if requests else {}
     items = {item_id: item.fields for item_id, item in menu.items()}
     views = []
     for r in requests:
@@ -129,7 +128,8 @@ def _views(session, requests: list[Request], actor: dict, *, history=True) -> li
 _WITH_HISTORY, _WITHOUT_HISTORY = schemas.Request(many=True), schemas.Request(many=True, exclude=("history",))
 
 
-def _hour_bounds(item: MenuItem | None) -> dict:
+def _hour_bounds(item) -> dict:
+    """``item``: a menu item or its row."""
     if item is None:
         return domain.hour_bounds(None, 0.5, 8.0, 60)
     return domain.hour_bounds(item.default_hours, item.min_hours, item.max_hours, item.expected_minutes)
@@ -143,10 +143,7 @@ def _view(session, request: Request, actor: dict) -> dict:
 # ---- recording ---------------------------------------------------------------------------
 
 def _get(session, request_id: int, *, lock=False) -> Request:
-    query = select(Request).where(Request.id == request_id)
-    if lock:
-        query = query.with_for_update()
-    request = session.scalar(query)
+    request = session.scalar(_GET_LOCKED if lock else _GET, {"request_id": request_id})
     if request is None:
         raise NotFound(code="REQUEST_NOT_FOUND", message="找不到该服务请求")
     return request
@@ -180,9 +177,23 @@ def _org_at(request: Request, level: str):
 
 def _clear_timers(uow, request_id: int, *kinds):
     """Cancel a request's pending timers of these kinds (all by default) in one statement."""
-    table = Base.metadata.tables["timers"]
-    uow.session.execute(delete(table).where(table.c.kind.in_(kinds or REQUEST_TIMERS),
-                                            table.c.ref == str(request_id), table.c.fired_at.is_(None)))
+    uow.session.execute(_CLEAR_TIMERS, {"kinds": list(kinds or REQUEST_TIMERS), "ref": str(request_id)})
+
+
+# the hot statements of every command, built once (building costs SQLAlchemy more than running them)
+_TIMERS = Base.metadata.tables["timers"]
+_CLEAR_TIMERS = delete(_TIMERS).where(_TIMERS.c.kind.in_(bindparam("kinds", expanding=True)),
+                                      _TIMERS.c.ref == bindparam("ref"), _TIMERS.c.fired_at.is_(None))
+_GET = select(Request).where(Request.id == bindparam("request_id"))
+_GET_LOCKED = _GET.with_for_update()
+# a view's reads are plain rows: building ORM objects (identity map, state tracking) for what is
+# only read costs more than the queries themselves
+_ASSIGNMENTS = (select(Assignment.request_id, Assignment.member_id, Assignment.status)
+                .where(Assignment.request_id.in_(bindparam("ids", expanding=True))).order_by(Assignment.id))
+_HISTORIES = (select(HistoryEntry.__table__).where(HistoryEntry.request_id.in_(bindparam("ids", expanding=True)))
+              .order_by(HistoryEntry.id))
+_MENU_ITEMS = select(MenuItem.id, MenuItem.fields, MenuItem.default_hours, MenuItem.min_hours, MenuItem.max_hours,
+                     MenuItem.expected_minutes).where(MenuItem.id.in_(bindparam("ids", expanding=True)))
 
 
 def _deadlines(session, request: Request) -> dict:

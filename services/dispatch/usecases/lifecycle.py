@@ -7,7 +7,7 @@ result, commit. Remote calls (registration) happen before the unit of work opens
 
 from collections.abc import Callable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from common import assertions, timers
 from common.actors import Actor
@@ -53,13 +53,18 @@ def _command(store: Store, actor: dict, request_id: int, command: str, idempoten
 
 
 def _claimed(session, request_id: int) -> list[int]:
-    return list(session.scalars(select(Assignment.member_id).where(
-        Assignment.request_id == request_id, Assignment.status == "claimed").order_by(Assignment.id)))
+    return list(session.scalars(_CLAIMED, {"request_id": request_id}))
 
 
 def _assignment(session, request_id: int, member_id: int) -> Assignment | None:
-    return session.scalar(select(Assignment).where(Assignment.request_id == request_id,
-                                                   Assignment.member_id == member_id))
+    return session.scalar(_ASSIGNMENT, {"request_id": request_id, "member_id": member_id})
+
+
+# built once: claims and completions ask on every call
+_CLAIMED = (select(Assignment.member_id).where(Assignment.request_id == bindparam("request_id"),
+                                               Assignment.status == "claimed").order_by(Assignment.id))
+_ASSIGNMENT = select(Assignment).where(Assignment.request_id == bindparam("request_id"),
+                                       Assignment.member_id == bindparam("member_id"))
 
 
 def accept(store: Store, registration, actor: dict, request_id: int, payload=None, idempotency_key=None):
