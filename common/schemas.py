@@ -14,8 +14,16 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-def load(schema: Schema, data, *, partial=False) -> dict:
-    """Validate input at a service's edge; a failure is our VALIDATION_ERROR with field messages."""
+_INSTANCES: dict[type, Schema] = {}
+
+
+def load(schema: Schema | type[Schema], data, *, partial=False) -> dict:
+    """Validate input at a service's edge; a failure is our VALIDATION_ERROR with field messages.
+
+    ``schema``: a schema class (one instance of it is kept and reused — building a schema
+    deep-copies its fields, several times the cost of a load) or an instance built with options."""
+    if isinstance(schema, type):
+        schema = _INSTANCES.get(schema) or _INSTANCES.setdefault(schema, schema())
     if data is None:
         data = {}
     try:

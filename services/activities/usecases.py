@@ -141,8 +141,8 @@ def publish(store: Store, registration, actor: dict, payload: dict, idempotency_
 
     ``registration`` is the port to the registration service (the community's place in the tree).
     """
-    actor = load(Actor(), actor) | {k: v for k, v in (actor or {}).items() if k == "e_branch_secretary"}
-    data = load(schemas.PublishActivity(), payload)
+    actor = load(Actor, actor) | {k: v for k, v in (actor or {}).items() if k == "e_branch_secretary"}
+    data = load(schemas.PublishActivity, payload)
     if idempotency_key:
         with store.uow() as uow:
             done = uow.session.scalar(select(Activity).where(Activity.publisher_id == actor["user_id"],
@@ -201,8 +201,8 @@ def publish(store: Store, registration, actor: dict, payload: dict, idempotency_
 
 
 def edit(store: Store, actor: dict, activity_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.EditActivity(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.EditActivity, payload)
     now = utcnow()
     with store.uow() as uow:
         activity = _lock(uow.session, activity_id)
@@ -232,8 +232,8 @@ def edit(store: Store, actor: dict, activity_id: int, payload: dict) -> dict:
 
 
 def cancel_activity(store: Store, actor: dict, activity_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.CancelActivity(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.CancelActivity, payload)
     with store.uow() as uow:
         session = uow.session
         activity = _lock(session, activity_id)
@@ -262,7 +262,7 @@ def _visible(actor: dict, activity: Activity) -> bool:
 
 
 def get_activity(store: Store, actor: dict, activity_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         activity = _get(uow.session, activity_id)
         mine = _mine(uow.session, activity_id, actor["user_id"]) if actor["user_id"] is not None else None
@@ -273,8 +273,8 @@ def get_activity(store: Store, actor: dict, activity_id: int) -> dict:
 
 def list_activities(store: Store, actor: dict, query: dict) -> list[dict]:
     """Members: what is open to them in their community; staff: their community (or the one asked)."""
-    actor = load(Actor(), actor)
-    q = load(schemas.ListQuery(), query)
+    actor = load(Actor, actor)
+    q = load(schemas.ListQuery, query)
     with store.uow() as uow:
         session = uow.session
         stmt = select(Activity)
@@ -309,7 +309,7 @@ def list_activities(store: Store, actor: dict, query: dict) -> list[dict]:
 
 def sign_up(store: Store, actor: dict, activity_id: int) -> dict:
     """A place if one is left, else the wait list; exactly ``places`` win however many arrive at once."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     member_id = actor["user_id"]
     now = utcnow()
     with store.uow() as uow:
@@ -374,7 +374,7 @@ def sign_up(store: Store, actor: dict, activity_id: int) -> dict:
 
 def withdraw(store: Store, actor: dict, activity_id: int) -> dict:
     """A member cancels their sign-up before the start; a freed place goes to the wait list's first."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     now = utcnow()
     with store.uow() as uow:
         session = uow.session
@@ -402,7 +402,7 @@ def withdraw(store: Store, actor: dict, activity_id: int) -> dict:
 
 
 def my_signups(store: Store, actor: dict) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         session = uow.session
         rows = session.execute(select(Signup, Activity).join(Activity, Activity.id == Signup.activity_id)
@@ -413,7 +413,7 @@ def my_signups(store: Store, actor: dict) -> list[dict]:
 
 def signups(store: Store, actor: dict, activity_id: int) -> list[dict]:
     """The roster in arrival order: places first, then the wait list."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         session = uow.session
         domain.check_can_manage(actor, _facts(_get(session, activity_id)))
@@ -444,7 +444,7 @@ def _signup_view_fast(signup: Signup) -> dict:
 # ---- on site ------------------------------------------------------------------------------
 
 def current_code(store: Store, actor: dict, activity_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     now = utcnow()
     with store.uow() as uow:
         activity = _get(uow.session, activity_id)
@@ -468,8 +468,8 @@ def _confirmed_signup(session, activity_id: int, member_id: int) -> Signup:
 
 
 def check_in(store: Store, actor: dict, activity_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.Code(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Code, payload)
     now = utcnow()
     with store.uow() as uow:
         session = uow.session
@@ -497,8 +497,8 @@ def check_in(store: Store, actor: dict, activity_id: int, payload: dict) -> dict
 
 
 def check_out(store: Store, actor: dict, activity_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.Code(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Code, payload)
     now = utcnow()
     with store.uow() as uow:
         session = uow.session
@@ -528,8 +528,8 @@ def check_out(store: Store, actor: dict, activity_id: int, payload: dict) -> dic
 
 def mark(store: Store, actor: dict, activity_id: int, payload: dict) -> dict:
     """The leader marks present, late, on leave or absent; a change of a mark needs a reason."""
-    actor = load(Actor(), actor)
-    data = load(schemas.Mark(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Mark, payload)
     with store.uow() as uow:
         session = uow.session
         activity = _lock(session, activity_id)
@@ -585,7 +585,7 @@ def _close(uow, activity: Activity, actor: dict) -> dict:
 
 
 def close_attendance(store: Store, actor: dict, activity_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         activity = _lock(uow.session, activity_id)
         facts = _facts(activity)
@@ -641,7 +641,7 @@ def _report(session, activity: Activity) -> dict:
 
 
 def report(store: Store, actor: dict, activity_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         activity = _get(uow.session, activity_id)
         domain.check_can_manage(actor, _facts(activity))
@@ -650,8 +650,8 @@ def report(store: Store, actor: dict, activity_id: int) -> dict:
 
 def community_stats(store: Store, registration, actor: dict, community_id: int, query: dict) -> dict:
     """Per community per period: activities held (attendance settled), members taking part, hours."""
-    actor = load(Actor(), actor)
-    q = load(schemas.StatsQuery(), query)
+    actor = load(Actor, actor)
+    q = load(schemas.StatsQuery, query)
     place = registration.get_place(community_id)
     if not reaches(actor, community_id=community_id, street_id=place.get("street_id"),
                    district_id=place.get("district_id")):

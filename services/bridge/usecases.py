@@ -39,7 +39,7 @@ class Ports:
 # --- API keys -----------------------------------------------------------------------------
 
 def create_api_key(store: Store, payload: dict) -> dict:
-    data = load(schemas.CreateApiKey(), payload)
+    data = load(schemas.CreateApiKey, payload)
     api_key = domain.new_api_key()
     with store.uow() as uow:
         uow.session.add(ApiKey(system=data["system"], key_hash=domain.hash_api_key(api_key),
@@ -192,8 +192,8 @@ def _record(store: Store, system: str, key: str, command_type: str, channel: str
 
 def place_request(store: Store, ports: Ports, system: dict, payload: dict, idempotency_key=None) -> dict:
     """POST requests.json: place a request for a caller; a repeated Idempotency-Key answers the first result."""
-    system = load(schemas.SystemPrincipal(), system)
-    data = load(schemas.PlaceRequest(), payload)
+    system = load(schemas.SystemPrincipal, system)
+    data = load(schemas.PlaceRequest, payload)
     key = (idempotency_key or "")[:100] or domain.new_token()
     prior = _prior(store, system["system"], key)
     if prior is None:
@@ -220,7 +220,7 @@ def _safe_record(store, system, key, command_type, channel, **kw) -> dict | None
 
 
 def find_token(store: Store, system: dict, token: str) -> list[dict]:
-    system = load(schemas.SystemPrincipal(), system)
+    system = load(schemas.SystemPrincipal, system)
     with store.uow() as uow:
         command = uow.session.scalar(select(Command).where(
             Command.system == system["system"], Command.command_key == str(token)[:120],
@@ -245,7 +245,7 @@ def parse_command(raw: bytes, content_type: str | None) -> dict:
     if not isinstance(body, dict):
         raise DeadLetter("MALFORMED_COMMAND: 消息体应为 JSON 对象")
     try:
-        return load(schemas.CommandEnvelope(), body)
+        return load(schemas.CommandEnvelope, body)
     except ValidationFailed as err:
         raise DeadLetter(f"INVALID_ENVELOPE: {json.dumps(err.fields, ensure_ascii=False)}",
                          routing_key=str(body.get("command_type") or "command.invalid")) from None

@@ -442,8 +442,8 @@ def deliver_due(store: Store, tuning: Tuning, spawn=None, free: int | None = Non
 # --- inbox ---------------------------------------------------------------------------------
 
 def inbox(store: Store, actor: dict, query: dict | None = None) -> dict:
-    actor = load(Actor(), actor)
-    q = load(schemas.InboxQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.InboxQuery, query or {})
     with store.uow() as uow:
         mine = Message.recipient_id == actor["user_id"]
         page = select(Message).where(mine)
@@ -457,7 +457,7 @@ def inbox(store: Store, actor: dict, query: dict | None = None) -> dict:
 
 
 def mark_read(store: Store, actor: dict, message_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         message = uow.session.get(Message, message_id)
         if message is None or message.recipient_id != actor["user_id"]:
@@ -469,7 +469,7 @@ def mark_read(store: Store, actor: dict, message_id: int) -> dict:
 
 
 def mark_all_read(store: Store, actor: dict) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         marked = uow.session.execute(update(Message).where(
             Message.recipient_id == actor["user_id"], Message.read_at.is_(None)).values(read_at=utcnow())).rowcount
@@ -480,7 +480,7 @@ def mark_all_read(store: Store, actor: dict) -> dict:
 # --- preferences ---------------------------------------------------------------------------
 
 def get_preferences(store: Store, actor: dict) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         pref = uow.session.get(Preference, actor["user_id"])
         data = _prefs_dict(pref) if pref else domain.default_preferences(actor["user_id"])
@@ -488,10 +488,10 @@ def get_preferences(store: Store, actor: dict) -> dict:
 
 
 def set_preferences(store: Store, actor: dict, payload: dict) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     if actor["user_id"] is None:
         raise Forbidden(message="系统账号没有个人通知设置")
-    data = domain.check_preferences(load(schemas.Preferences(), payload))
+    data = domain.check_preferences(load(schemas.Preferences, payload))
     with store.uow() as uow:
         pref = uow.session.get(Preference, actor["user_id"]) or Preference(user_id=actor["user_id"])
         for key in ("channels", "opt_outs", "quiet_hours", "digest", "phone", "email"):
@@ -506,7 +506,7 @@ def set_preferences(store: Store, actor: dict, payload: dict) -> dict:
 # --- templates -----------------------------------------------------------------------------
 
 def list_templates(actor: dict) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *STAFF_ROLES)
     return schemas.Template(many=True).dump([
         {"kind": kind, "label": t.label, "title": t.title, "body": t.body, "fields_": t.fields, "urgent": t.urgent}
@@ -514,9 +514,9 @@ def list_templates(actor: dict) -> list[dict]:
 
 
 def preview_template(actor: dict, payload: dict) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *STAFF_ROLES)
-    data = load(schemas.PreviewIn(), payload)
+    data = load(schemas.PreviewIn, payload)
     template = domain.TEMPLATES.get(data["kind"])
     if template is None:
         raise NotFound(code="UNKNOWN_TEMPLATE", message=f"没有名为 {data['kind']} 的消息模板",
@@ -548,9 +548,9 @@ def _check_place(actor: dict, registration, community_id: int | None):
 
 
 def list_channels(store: Store, registration, actor: dict, query: dict) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *OPERATOR_ROLES)
-    query = load(schemas.ChannelQuery(), query)
+    query = load(schemas.ChannelQuery, query)
     community_id = query["community_id"] if query["community_id"] is not None else actor.get("community_id")
     _check_place(actor, registration, community_id)
     with store.uow() as uow:
@@ -586,9 +586,9 @@ def _check_receiver(channel: str, config: dict):
 
 def set_channel(store: Store, registration, actor: dict, payload: dict) -> dict:
     """Create or replace a community's setting for one channel (and name); idempotent by nature."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *OPERATOR_ROLES)
-    data = load(schemas.ChannelSettingIn(), payload)
+    data = load(schemas.ChannelSettingIn, payload)
     domain.check_channel_config(data["channel"], data["config"])
     _check_receiver(data["channel"], data["config"])
     bad = [k for k in data["kinds"] if k not in domain.TEMPLATES]
@@ -615,9 +615,9 @@ def set_channel(store: Store, registration, actor: dict, payload: dict) -> dict:
 
 def broadcast(store: Store, registration, actor: dict, payload: dict, idempotency_key=None) -> dict:
     """A notice to everyone matching an audience; answers at once, the fan-out worker delivers."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *OPERATOR_ROLES)
-    data = load(schemas.BroadcastIn(), payload)
+    data = load(schemas.BroadcastIn, payload)
     audience = _clean(data["audience"])
     places = {k: v for k, v in audience.items() if k != "roles"}
     if not places:
@@ -679,7 +679,7 @@ def _notice_view(session, notice: Notice) -> dict:
 
 
 def get_notice(store: Store, actor: dict, notice_id: int, registration=None) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *OPERATOR_ROLES)
     with store.uow() as uow:
         notice = uow.session.get(Notice, notice_id)
@@ -724,9 +724,9 @@ def _may_see(actor: dict, community_id, street_id, created_by=None, registration
 # --- delivery status for operators ---------------------------------------------------------
 
 def list_deliveries(store: Store, actor: dict, query: dict, registration=None) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *OPERATOR_ROLES)
-    query = load(schemas.DeliveryQuery(), query)
+    query = load(schemas.DeliveryQuery, query)
     stmt = select(Delivery)
     for key in ("status", "channel", "community_id", "notice_id"):
         if query[key] is not None:
@@ -751,7 +751,7 @@ def _delivery_for(session, actor: dict, delivery_id: int, registration=None) -> 
 
 
 def get_delivery(store: Store, actor: dict, delivery_id: int, registration=None) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *OPERATOR_ROLES)
     with store.uow() as uow:
         return schemas.Delivery().dump(_delivery_for(uow.session, actor, delivery_id, registration))
@@ -759,7 +759,7 @@ def get_delivery(store: Store, actor: dict, delivery_id: int, registration=None)
 
 def retry_delivery(store: Store, actor: dict, delivery_id: int, registration=None) -> dict:
     """An operator sends a dead delivery again (after fixing the receiver or the setting)."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     require_role(actor, *OPERATOR_ROLES)
     with store.uow() as uow:
         row = _delivery_for(uow.session, actor, delivery_id, registration)

@@ -56,8 +56,8 @@ def platform_district() -> int:
 
 
 def close_quarter(store: Store, actor: dict, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.CloseQuarter(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.CloseQuarter, payload)
     # finding 6: the quarter is the platform's; only the district running it closes it, not any district
     authz.check(actor, "scoring.close_quarter", authz.facts(district_id=platform_district()),
                 message="只有本平台所属区县的组织部可以进行季度结账")
@@ -236,7 +236,7 @@ def _period_view(session, row: Period) -> dict:
 
 
 def list_periods(store: Store, actor: dict) -> list[dict]:
-    load(Actor(), actor)
+    load(Actor, actor)
     with store.uow() as uow:
         session = uow.session
         rows = [_period_view(session, p) for p in session.scalars(select(Period).order_by(Period.period.desc()))]
@@ -347,8 +347,8 @@ def _ranked_members(session, period: str, where, limit: int | None, order=None) 
 
 def rankings(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> list[dict]:
     """Groups (communities, grids, e-branches, work units) ranked by their members' points."""
-    actor = load(Actor(), actor)
-    q = load(schemas.RankingQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.RankingQuery, query or {})
     authz.check(actor, "scoring.rankings")
     with store.uow() as uow:
         session = uow.session
@@ -379,8 +379,8 @@ def _groups(session, period, by, communities, limit) -> list[dict]:
 
 def member_rankings(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> list[dict]:
     """Members ranked within one community, grid, e-branch or work unit."""
-    actor = load(Actor(), actor)
-    q = load(schemas.MemberRankingQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.MemberRankingQuery, query or {})
     where = [SCOPE_COLUMNS[q["within"]] == q["scope_id"]]
     authz.check(actor, "scoring.member_rankings")
     with store.uow() as uow:
@@ -396,7 +396,7 @@ def member_rankings(store: Store, actor: dict, period: str, query: dict | None, 
 
 def public_notice(store: Store, actor: dict, period: str, community_id: int) -> dict:
     """通报公示: every member of the community with points and stars, for anyone living there."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         # finding 6: the community's place, not the actor's own, decides (it compared the actor with itself)
         authz.check(actor, "scoring.public_notice", community_facts(uow.session, community_id),
@@ -426,8 +426,8 @@ def _recognised(session, period: str) -> list[dict]:
 
 def recognition(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> dict:
     """表彰: the best members by score, and the work units and e-branches by average score."""
-    actor = load(Actor(), actor)
-    q = load(schemas.RecognitionQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.RecognitionQuery, query or {})
     authz.check(actor, "scoring.recognition")
     with store.uow() as uow:
         session = uow.session
@@ -451,8 +451,8 @@ def recognition(store: Store, actor: dict, period: str, query: dict | None, regi
 def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query: dict | None,
                 registration=None) -> dict:
     """双向反馈: a work unit's members and their quarter, for the unit's Party organisation."""
-    actor = load(Actor(), actor)
-    q = load(schemas.ReportQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.ReportQuery, query or {})
     with store.uow() as uow:
         session = uow.session
         unit = session.get(WorkUnitView, work_unit_id)
@@ -477,8 +477,8 @@ def unit_report(store: Store, actor: dict, period: str, work_unit_id: int, query
 
 
 def export(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> dict:
-    actor = load(Actor(), actor)
-    q = load(schemas.ExportQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.ExportQuery, query or {})
     authz.check(actor, "scoring.export")
     with store.uow() as uow:
         communities = area(uow.session, actor, "scoring.export", q["community_id"])
@@ -527,8 +527,8 @@ def _file(rows: list[dict], fmt: str, name: str, title: str) -> dict:
 
 def chart(store: Store, actor: dict, period: str, query: dict | None, registration=None) -> dict:
     """PNG: the distribution of members' points, or each community's total."""
-    actor = load(Actor(), actor)
-    q = load(schemas.ChartQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.ChartQuery, query or {})
     authz.check(actor, "scoring.chart")
     with store.uow() as uow:
         session = uow.session
@@ -589,7 +589,7 @@ def dashboard(store: Store, actor: dict, community_id: int) -> dict:
     """A community's figures: this quarter live from the ledger, the last closed one's stars."""
     from services.scoring.models import LedgerConflict, Rejection
 
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         session = uow.session
         authz.check(actor, "scoring.scoring_dashboard", community_facts(session, community_id),

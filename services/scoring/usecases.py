@@ -290,7 +290,7 @@ def resolve_unknown_members(store: Store, registration, limit: int = RESOLVE_BAT
     made = 0
     with store.uow() as uow:
         for row in facts or []:
-            data = load(schemas.MemberFactsIn(), row)
+            data = load(schemas.MemberFactsIn, row)
             if data.pop("status") in ("accepted", "active"):
                 made += upsert_member(uow, data)
         uow.commit()
@@ -301,8 +301,8 @@ def resolve_unknown_members(store: Store, registration, limit: int = RESOLVE_BAT
 
 def adjust_points(store: Store, actor: dict, member_id: int, payload: dict, idempotency_key: str | None = None):
     """Community staff add or deduct by hand, with a reason; a correction is a new entry."""
-    actor = load(Actor(), actor)
-    data = load(schemas.Adjustment(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Adjustment, payload)
     if actor["role"] not in ("community_staff", "system"):
         raise Forbidden(message="只有社区工作人员可以调整积分")
     key = f"adj:{actor['user_id']}:{idempotency_key}" if idempotency_key else f"adj:{uuid.uuid4()}"
@@ -351,7 +351,7 @@ def community_facts(session, community_id) -> dict:
 
 
 def get_rules(store: Store, actor: dict, community_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         district, community = rule_layers(uow.session, community_id, actor.get("district_id"))
         authz.check(actor, "scoring.scoring_rules", community_facts(uow.session, community_id),
@@ -362,8 +362,8 @@ def get_rules(store: Store, actor: dict, community_id: int) -> dict:
 
 
 def set_rules(store: Store, actor: dict, scope: str, scope_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    layer = load(schemas.Rules(), payload)
+    actor = load(Actor, actor)
+    layer = load(schemas.Rules, payload)
     if scope == "community":
         if actor["role"] not in ("community_staff", "system") or not reaches(actor, community_id=scope_id):
             raise Forbidden(message="只有本社区工作人员可以设置社区积分规则")
@@ -393,8 +393,8 @@ def set_rules(store: Store, actor: dict, scope: str, scope_id: int, payload: dic
 
 def assess(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """立体评价: the community's or the work unit's assessment for a quarter (one each, replaceable)."""
-    actor = load(Actor(), actor)
-    data = load(schemas.Assess(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Assess, payload)
     with store.uow() as uow:
         session = uow.session
         member = _member(session, member_id)
@@ -429,8 +429,8 @@ def assess(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
 
 
 def list_conflicts(store: Store, actor: dict, community_id: int, query: dict | None) -> list[dict]:
-    actor = load(Actor(), actor)
-    q = load(schemas.ReviewQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.ReviewQuery, query or {})
     with store.uow() as uow:
         # finding 6: a street's or district's staff read only their own area's conflicts
         authz.check(actor, "scoring.scoring_conflicts", community_facts(uow.session, community_id),
@@ -445,8 +445,8 @@ def list_conflicts(store: Store, actor: dict, community_id: int, query: dict | N
 
 def resolve_conflict(store: Store, actor: dict, conflict_id: int, payload: dict) -> dict:
     """accept: a correction entry brings the ledger to the new content; dismiss: keep the record."""
-    actor = load(Actor(), actor)
-    data = load(schemas.ResolveConflict(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.ResolveConflict, payload)
     if actor["role"] not in ("community_staff", "system"):
         raise Forbidden(message="只有社区工作人员可以处理积分冲突")
     with store.uow() as uow:
@@ -477,8 +477,8 @@ def resolve_conflict(store: Store, actor: dict, conflict_id: int, payload: dict)
 
 
 def list_rejections(store: Store, actor: dict, community_id: int, query: dict | None) -> list[dict]:
-    actor = load(Actor(), actor)
-    q = load(schemas.ReviewQuery(), query or {})
+    actor = load(Actor, actor)
+    q = load(schemas.ReviewQuery, query or {})
     with store.uow() as uow:
         authz.check(actor, "scoring.scoring_rejections", community_facts(uow.session, community_id),
                     message="只能查看本人管辖范围内社区的未记分事件")
@@ -490,7 +490,7 @@ def list_rejections(store: Store, actor: dict, community_id: int, query: dict | 
 
 
 def reapply_rejection(store: Store, registration, actor: dict, rejection_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     if actor["role"] not in ("community_staff", "system"):
         raise Forbidden(message="只有社区工作人员可以补记积分")
     with store.uow() as uow:
@@ -511,7 +511,7 @@ def reapply_rejection(store: Store, registration, actor: dict, rejection_id: int
             facts = []
         with store.uow() as uow:
             for row in facts or []:
-                data = load(schemas.MemberFactsIn(), row)
+                data = load(schemas.MemberFactsIn, row)
                 if data.pop("status") in ("accepted", "active"):
                     upsert_member(uow, data)
             uow.commit()
@@ -553,7 +553,7 @@ def _summary(session, member_id: int) -> dict:
 
 def member_points(store: Store, actor: dict, member_id: int) -> dict:
     """Balance, this quarter, last closed quarter's stars and rank, and the latest entries."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         session = uow.session
         if actor["user_id"] != member_id and actor["role"] != "system":

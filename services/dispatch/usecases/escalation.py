@@ -27,7 +27,7 @@ from services.dispatch.usecases.lifecycle import _command
 
 def escalation_queue(store: Store, actor: dict) -> list[dict]:
     """What waits at the caller's level: the street's or the district's queue (统筹)."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     role = actor["role"]
     open_states = (domain.ACCEPTED, domain.DISPATCHED, domain.CLAIMED, domain.IN_SERVICE)
     stmt = select(Request).where(Request.state.in_(open_states))
@@ -59,7 +59,7 @@ def _escalate(uow, request: Request, actor: dict, reason: str):
 
 def escalate(store: Store, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:
     """Staff raise what members cannot meet one level up, with the reason."""
-    data = load(schemas.ReasonRequired(), payload)
+    data = load(schemas.ReasonRequired, payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
@@ -72,7 +72,7 @@ def escalate(store: Store, actor: dict, request_id: int, payload, idempotency_ke
 
 def send_down(store: Store, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:
     """The level above sends a request back down (e.g. the street returns it to the community)."""
-    data = load(schemas.ReasonRequired(), payload)
+    data = load(schemas.ReasonRequired, payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
@@ -91,7 +91,7 @@ def send_down(store: Store, actor: dict, request_id: int, payload, idempotency_k
 
 def joint_meeting(store: Store, registration, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:
     """联席会议: street or district staff assign an escalated request to co-building work units."""
-    data = load(schemas.JointMeeting(), payload)
+    data = load(schemas.JointMeeting, payload)
     wanted = list(dict.fromkeys(data["work_unit_ids"]))
     missing = sorted(set(wanted) - set(registration.existing_work_units(assertions.system("dispatch"), wanted)))
     if missing:  # finding 5: only units that exist

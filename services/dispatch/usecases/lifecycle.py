@@ -40,7 +40,7 @@ from services.dispatch.usecases.requests import _auto_dispatch, _offer
 
 def _command(store: Store, actor: dict, request_id: int, command: str, idempotency_key,
              body: Callable[[UnitOfWork, dict, Request], None]) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     idem = Idem.of(actor, f"{command}:{request_id}", idempotency_key)
 
     def run():
@@ -69,8 +69,8 @@ _ASSIGNMENT = select(Assignment).where(Assignment.request_id == bindparam("reque
 
 def accept(store: Store, registration, actor: dict, request_id: int, payload=None, idempotency_key=None):
     """受理 by staff; the request is then offered by the community's policy at once."""
-    data = load(schemas.Transition(), payload or {})
-    actor_l = load(Actor(), actor)
+    data = load(schemas.Transition, payload or {})
+    actor_l = load(Actor, actor)
     with store.sessionmaker() as session:
         request = _get(session, request_id)
         domain.check_can_manage(actor_l, _place(request))
@@ -91,7 +91,7 @@ def accept(store: Store, registration, actor: dict, request_id: int, payload=Non
 
 
 def reject(store: Store, actor: dict, request_id: int, payload, idempotency_key=None):
-    data = load(schemas.ReasonRequired(), payload)
+    data = load(schemas.ReasonRequired, payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
@@ -103,7 +103,7 @@ def reject(store: Store, actor: dict, request_id: int, payload, idempotency_key=
 
 
 def merge(store: Store, actor: dict, request_id: int, payload, idempotency_key=None):
-    data = load(schemas.Merge(), payload)
+    data = load(schemas.Merge, payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
@@ -137,7 +137,7 @@ def check_members_of(registration, community_id: int, member_ids: list[int]):
 
 def offer(store: Store, actor: dict, request_id: int, payload, idempotency_key=None, registration=None):
     """支部下单: staff offer to chosen members, or open the request to every member."""
-    data = load(schemas.Offer(), payload)
+    data = load(schemas.Offer, payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
@@ -153,7 +153,7 @@ def offer(store: Store, actor: dict, request_id: int, payload, idempotency_key=N
 
 def claim(store: Store, actor: dict, request_id: int, idempotency_key=None) -> dict:
     """接单. A conditional update makes exactly ``members_needed`` claims win under a storm."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     idem = Idem.of(actor, f"claim:{request_id}", idempotency_key)
 
     def run():
@@ -198,7 +198,7 @@ def claim(store: Store, actor: dict, request_id: int, idempotency_key=None) -> d
 def decline(store: Store, actor: dict, request_id: int, payload=None, idempotency_key=None):
     """A member offered the request says they cannot take it; if every offer is declined it
     opens to all at once rather than waiting for the deadline."""
-    data = load(schemas.Transition(), payload or {})
+    data = load(schemas.Transition, payload or {})
 
     def body(uow, actor, request):
         domain.next_state(request.state, "decline")
@@ -225,7 +225,7 @@ def _open_to_all(uow, request: Request, reason: str):
 
 def hand_back(store: Store, actor: dict, request_id: int, payload, idempotency_key=None):
     """A member who claimed gives the request back (退单) before serving it, with a reason."""
-    data = load(schemas.ReasonRequired(), payload)
+    data = load(schemas.ReasonRequired, payload)
 
     def body(uow, actor, request):
         mine = _assignment(uow.session, request.id, actor["user_id"])
@@ -246,7 +246,7 @@ def hand_back(store: Store, actor: dict, request_id: int, payload, idempotency_k
 
 def reassign(store: Store, actor: dict, request_id: int, payload, idempotency_key=None, registration=None):
     """改派: staff give the request to the named members in place of whoever had it."""
-    data = load(schemas.Reassign(), payload)
+    data = load(schemas.Reassign, payload)
 
     def body(uow, actor, request):
         domain.check_can_manage(actor, _place(request))
@@ -306,7 +306,7 @@ def start(store: Store, actor: dict, request_id: int, idempotency_key=None) -> d
 
 def complete(store: Store, actor: dict, request_id: int, payload=None, idempotency_key=None) -> dict:
     """Done: the member states the hours actually served (no travel) within the item's bounds."""
-    data = load(schemas.Complete(), payload or {})
+    data = load(schemas.Complete, payload or {})
 
     def body(uow, actor, request):
         _check_can_serve(uow.session, actor, request)
@@ -344,7 +344,7 @@ def _confirm(uow, request: Request, actor: dict, rating: int, comment: str):
 
 def confirm(store: Store, actor: dict, request_id: int, payload, idempotency_key=None) -> dict:
     """The resident (or staff for them) confirms and rates; points follow from this event."""
-    data = load(schemas.Confirm(), payload)
+    data = load(schemas.Confirm, payload)
     domain.check_rating(data["rating"])
 
     def body(uow, actor, request):
@@ -359,7 +359,7 @@ def confirm(store: Store, actor: dict, request_id: int, payload, idempotency_key
 
 def cancel(store: Store, actor: dict, request_id: int, payload=None, idempotency_key=None) -> dict:
     """Residents cancel their own request before service begins (staff may for a caller)."""
-    data = load(schemas.Transition(), payload or {})
+    data = load(schemas.Transition, payload or {})
 
     def body(uow, actor, request):
         if actor["role"] == "resident":

@@ -59,7 +59,7 @@ def _find_ranked(store: Store, registration, community_id: int, skills: list, gr
 
 def candidates(store: Store, registration, actor: dict, request_id: int, limit: int = 20) -> list[dict]:
     """Ranked candidates for a request, with the reasons for each rank, for dispatching staff."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.sessionmaker() as session:
         request = _get(session, request_id)
         domain.check_can_manage(actor, _place(request))

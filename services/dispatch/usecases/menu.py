@@ -38,8 +38,8 @@ def _item_values(data: dict) -> dict:
 
 def create_menu_item(store: Store, registration, actor: dict, community_id: int, payload: dict,
                      idempotency_key=None) -> dict:
-    actor = load(Actor(), actor)
-    data = _item_values(load(schemas.MenuItemInput(), payload))
+    actor = load(Actor, actor)
+    data = _item_values(load(schemas.MenuItemInput, payload))
     _check_staff_place(actor, place_of(registration, community_id))
     idem = Idem.of(actor, "create_menu_item", idempotency_key)
 
@@ -55,8 +55,8 @@ def create_menu_item(store: Store, registration, actor: dict, community_id: int,
 
 def update_menu_item(store: Store, registration, actor: dict, menu_item_id: int, payload: dict,
                      idempotency_key=None) -> dict:
-    actor = load(Actor(), actor)
-    data = _item_values(load(schemas.MenuItemPatch(), payload))
+    actor = load(Actor, actor)
+    data = _item_values(load(schemas.MenuItemPatch, payload))
     with store.sessionmaker() as session:
         item = session.get(MenuItem, menu_item_id)
         if item is None:
@@ -80,8 +80,8 @@ def update_menu_item(store: Store, registration, actor: dict, menu_item_id: int,
 def post_need(store: Store, registration, actor: dict, community_id: int, payload: dict,
               idempotency_key=None) -> dict:
     """The community's own need (服务清单): open to every member of the community to claim."""
-    actor = load(Actor(), actor)
-    data = _item_values(load(schemas.PostNeed(), payload))
+    actor = load(Actor, actor)
+    data = _item_values(load(schemas.PostNeed, payload))
     place = place_of(registration, community_id)
     _check_staff_place(actor, place)
     idem = Idem.of(actor, "post_need", idempotency_key)
@@ -110,7 +110,7 @@ def post_need(store: Store, registration, actor: dict, community_id: int, payloa
 
 
 def list_needs(store: Store, actor: dict, community_id: int) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.sessionmaker() as session:
         rows = session.scalars(select(Request).where(
             Request.community_id == community_id, Request.source == "need",

@@ -42,8 +42,8 @@ def _check_supervises(actor: dict, op: Opinion):
 
 
 def submit_opinion(store: Store, registration, actor: dict, payload: dict, idempotency_key=None) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.SubmitOpinion(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.SubmitOpinion, payload)
     if actor["role"] == "system":
         community_id = data["community_id"]
         if not community_id:
@@ -78,7 +78,7 @@ def submit_opinion(store: Store, registration, actor: dict, payload: dict, idemp
 
 
 def _opinion_command(store, actor, opinion_id, command, idempotency_key, body):
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     idem = Idem.of(actor, f"{command}:opinion:{opinion_id}", idempotency_key)
 
     def run():
@@ -96,7 +96,7 @@ def _opinion_command(store, actor, opinion_id, command, idempotency_key, body):
 
 
 def assign_opinion(store: Store, actor: dict, opinion_id: int, payload, idempotency_key=None) -> dict:
-    data = load(schemas.AssignOpinion(), payload)
+    data = load(schemas.AssignOpinion, payload)
 
     def body(uow, actor, op):
         op.state = domain.opinion_next(op.state, "assign")
@@ -113,7 +113,7 @@ def assign_opinion(store: Store, actor: dict, opinion_id: int, payload, idempote
 
 
 def resolve_opinion(store: Store, actor: dict, opinion_id: int, payload, idempotency_key=None) -> dict:
-    data = load(schemas.ResolveOpinion(), payload)
+    data = load(schemas.ResolveOpinion, payload)
 
     def body(uow, actor, op):
         op.state = domain.opinion_next(op.state, "resolve")
@@ -141,7 +141,7 @@ def on_opinion_deadline(uow, timer):
 
 
 def get_opinion(store: Store, actor: dict, opinion_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.sessionmaker() as session:
         op = session.get(Opinion, opinion_id)
         if op is None:
@@ -170,8 +170,8 @@ def _opinion_scope(actor: dict, stmt):
 
 
 def list_opinions(store: Store, actor: dict, query: dict) -> list[dict]:
-    actor = load(Actor(), actor)
-    q = load(schemas.OpinionQuery(), query)
+    actor = load(Actor, actor)
+    q = load(schemas.OpinionQuery, query)
     stmt = _opinion_scope(actor, select(Opinion))
     if q["community_id"]:
         stmt = stmt.where(Opinion.community_id == q["community_id"])
@@ -188,8 +188,8 @@ def list_opinions(store: Store, actor: dict, query: dict) -> list[dict]:
 
 def opinion_stats(store: Store, actor: dict, query: dict) -> list[dict]:
     """Collected vs resolved per community (Binhu's "2,352 collected, 783 resolved")."""
-    actor = load(Actor(), actor)
-    q = load(schemas.OpinionStatsQuery(), query)
+    actor = load(Actor, actor)
+    q = load(schemas.OpinionStatsQuery, query)
     if actor["role"] in ("resident", "member"):
         raise Forbidden(message="只有工作人员可以查看民意统计")
     resolved = func.sum(case((Opinion.state == domain.OP_RESOLVED, 1), else_=0))

@@ -15,7 +15,7 @@ from services.dispatch.usecases.idempotency import Idem, finish, idempotent
 # ---- menus, needs and policy -------------------------------------------------------------
 
 def get_policy(store: Store, registration, actor: dict, community_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     place = place_of(registration, community_id) or {}
     # a community's dispatch settings are its own business and its street's and district's (finding 5)
     authz.check(actor, "dispatch.get_policy", authz.facts(
@@ -27,8 +27,8 @@ def get_policy(store: Store, registration, actor: dict, community_id: int) -> di
 
 def set_policy(store: Store, registration, actor: dict, community_id: int, payload: dict,
                idempotency_key=None) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.Policy(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Policy, payload)
     _check_staff_place(actor, place_of(registration, community_id))
     idem = Idem.of(actor, "set_policy", idempotency_key)
 

@@ -64,8 +64,8 @@ def submit_request(store: Store, registration, actor: dict, payload: dict, idemp
     """A resident orders from the menu; community staff or a hotline (system) may order for a
     caller without an account. The branch accepts and offers it to the best matches at once
     unless the community's policy has staff accept by hand."""
-    actor = load(Actor(), actor)
-    data = load(schemas.SubmitRequest(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.SubmitRequest, payload)
     role = actor["role"]
     if role not in ("resident", "community_staff", "system"):
         raise Forbidden(message="只有居民本人、社区工作人员或热线系统可以点单")
@@ -154,7 +154,7 @@ def _check_can_view(session, actor: dict, request: Request):
 
 
 def get_request(store: Store, actor: dict, request_id: int, registration=None) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.sessionmaker() as session:
         request = _get(session, request_id)
         _check_can_view(session, actor, request)
@@ -177,7 +177,7 @@ def timeline(store: Store, actor: dict, request_id: int, registration=None) -> l
 
 
 def list_my_requests(store: Store, actor: dict) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.sessionmaker() as session:
         role = actor["role"]
         if role == "resident":
@@ -197,7 +197,7 @@ def list_my_requests(store: Store, actor: dict) -> list[dict]:
 def list_open_requests(store: Store, actor: dict) -> list[dict]:
     """Residents' requests open to every member of the caller's community that still need hands
     (the community's own needs are listed apart, under its needs list)."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     if actor["role"] not in ("member", "grid_leader"):
         raise Forbidden(message="只有报到党员可以查看待认领的服务请求")
     with store.sessionmaker() as session:
@@ -210,8 +210,8 @@ def list_open_requests(store: Store, actor: dict) -> list[dict]:
 
 def search_requests(store: Store, actor: dict, query: dict) -> list[dict]:
     """Staff and systems (the hotline bridge) search requests in their part of the tree."""
-    actor = load(Actor(), actor)
-    q = load(schemas.SearchQuery(), query)
+    actor = load(Actor, actor)
+    q = load(schemas.SearchQuery, query)
     role = actor["role"]
     stmt = select(Request)
     if role == "system":

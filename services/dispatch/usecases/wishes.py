@@ -43,8 +43,8 @@ def _wish_place(wish: Wish) -> domain.Place:
 
 def post_wish(store: Store, actor: dict, payload: dict, idempotency_key=None) -> dict:
     """Posted by a resident in difficulty, or by staff or a grid leader on their behalf."""
-    actor = load(Actor(), actor)
-    data = load(schemas.PostWish(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.PostWish, payload)
     role = actor["role"]
     if role == "resident":
         community_id, resident_id = actor["community_id"], actor["user_id"]
@@ -76,7 +76,7 @@ def post_wish(store: Store, actor: dict, payload: dict, idempotency_key=None) ->
 
 
 def _wish_command(store, actor, wish_id, command, idempotency_key, body):
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     idem = Idem.of(actor, f"{command}:wish:{wish_id}", idempotency_key)
 
     def run():
@@ -91,7 +91,7 @@ def _wish_command(store, actor, wish_id, command, idempotency_key, body):
 
 
 def claim_wish(store: Store, actor: dict, wish_id: int, payload=None, idempotency_key=None) -> dict:
-    data = load(schemas.ClaimWish(), payload or {})
+    data = load(schemas.ClaimWish, payload or {})
 
     def body(uow, actor, wish):
         if actor["role"] not in ("member", "grid_leader"):
@@ -116,7 +116,7 @@ def claim_wish(store: Store, actor: dict, wish_id: int, payload=None, idempotenc
 
 
 def fulfil_wish(store: Store, actor: dict, wish_id: int, payload, idempotency_key=None) -> dict:
-    data = load(schemas.FulfilWish(), payload)
+    data = load(schemas.FulfilWish, payload)
 
     def body(uow, actor, wish):
         by_member = actor["user_id"] == wish.member_id
@@ -131,7 +131,7 @@ def fulfil_wish(store: Store, actor: dict, wish_id: int, payload, idempotency_ke
 
 
 def confirm_wish(store: Store, actor: dict, wish_id: int, payload=None, idempotency_key=None) -> dict:
-    data = load(schemas.Transition(), payload or {})
+    data = load(schemas.Transition, payload or {})
 
     def body(uow, actor, wish):
         if actor["role"] == "resident":
@@ -152,7 +152,7 @@ def confirm_wish(store: Store, actor: dict, wish_id: int, payload=None, idempote
 
 
 def get_wish(store: Store, registration, actor: dict, wish_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.sessionmaker() as session:
         wish = _get_wish(session, wish_id)
         # finding 5: one wish is read within the same scope as the list (404: not told it exists)
@@ -166,8 +166,8 @@ def get_wish(store: Store, registration, actor: dict, wish_id: int) -> dict:
 
 def list_wishes(store: Store, registration, actor: dict, query: dict) -> list[dict]:
     """Residents see their own; members and staff the wishes of their community, street, district."""
-    actor = load(Actor(), actor)
-    q = load(schemas.WishQuery(), query)
+    actor = load(Actor, actor)
+    q = load(schemas.WishQuery, query)
     authz.check(actor, "dispatch.list_wishes", message="您不能查看微心愿")
     stmt = select(Wish)
     scope = authz.list_filter(actor, "dispatch.list_wishes")

@@ -50,7 +50,7 @@ def issue(store: Store, registration, actor: dict, payload: dict, idempotency_ke
     The same ``Idempotency-Key`` from the same person answers with the certificate already issued.
     """
     actor = load_actor(actor)
-    data = load(schemas.IssueCertificate(), payload)
+    data = load(schemas.IssueCertificate, payload)
     with store.sessionmaker() as session:
         done = _already_issued(session, actor, idempotency_key)
         if done is not None:
@@ -108,7 +108,7 @@ def _check_can_read(actor: dict, registration, cert: Certificate):
 
 def list_certificates(store: Store, registration, actor: dict, query: dict) -> list[dict]:
     actor = load_actor(actor)
-    q = load(schemas.CertificateQuery(), query)
+    q = load(schemas.CertificateQuery, query)
     stmt = select(Certificate)
     if actor["role"] in ("member", "grid_leader"):
         stmt = stmt.where(Certificate.member_id == actor["user_id"])
@@ -138,7 +138,7 @@ def download(store: Store, registration, actor: dict, number: str, base_url: str
 
 def revoke(store: Store, registration, actor: dict, number: str, payload: dict) -> dict:
     actor = load_actor(actor)
-    data = load(schemas.Revoke(), payload)
+    data = load(schemas.Revoke, payload)
     with store.sessionmaker() as session:
         community_id = _by_number(session, number).community_id
     domain.check_can_record(actor, community_id, place_of(registration, community_id),

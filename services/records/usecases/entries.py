@@ -25,7 +25,7 @@ from services.records.usecases._common import (
 
 
 def load_actor(actor: dict) -> dict:
-    return load(Actor(), actor)
+    return load(Actor, actor)
 
 
 def secretary_of(registration, community_id: int, volunteer: dict | None) -> int | None:
@@ -111,7 +111,7 @@ def on_activity_attended(uow, event: dict):
 
 def confirm(store: Store, registration, actor: dict, entry_id: int, payload: dict) -> dict:
     actor = load_actor(actor)
-    data = load(schemas.ConfirmHours(), payload)
+    data = load(schemas.ConfirmHours, payload)
     with store.sessionmaker() as session:
         entry = get_entry(session, entry_id)
         community_id, member = entry.community_id, volunteer_facts(session, entry.member_id)
@@ -161,7 +161,7 @@ def get(store: Store, registration, actor: dict, entry_id: int) -> dict:
 def queue(store: Store, registration, actor: dict, query: dict) -> list[dict]:
     """待确认: entries whose hours the caller may confirm, oldest first."""
     actor = load_actor(actor)
-    q = load(schemas.QueueQuery(), query)
+    q = load(schemas.QueueQuery, query)
     stmt = select(Entry).where(Entry.status == domain.STATED)
     if actor["role"] in domain.STAFF or actor["role"] == "system":
         community_id = q["community_id"] or actor.get("community_id")

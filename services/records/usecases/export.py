@@ -27,7 +27,7 @@ MAX_ROWS = 50000
 def rows(store: Store, registration, actor: dict, query: dict) -> tuple[list[list], dict]:
     """Confirmed entries recorded by one community (staff over it), in service-date order."""
     actor = load_actor(actor)
-    q = load(schemas.ExportQuery(), query)
+    q = load(schemas.ExportQuery, query)
     community_id = q["community_id"] if q["community_id"] is not None else actor.get("community_id")
     if community_id is None:
         raise Forbidden(code="COMMUNITY_REQUIRED", message="请指明导出哪个社区的志愿服务记录（community_id）")

@@ -88,7 +88,7 @@ def _recording_community(registration, actor: dict, given: int | None, action: s
 
 def add_training(store: Store, registration, actor: dict, payload: dict) -> list[dict]:
     actor = load_actor(actor)
-    data = load(schemas.NewTraining(), payload)
+    data = load(schemas.NewTraining, payload)
     community_id, _ = _recording_community(registration, actor, data["community_id"], "records.records_add_training")
     names = names_of(registration, [community_id])
     with store.uow() as uow:
@@ -111,7 +111,7 @@ def _training_view(row: Training, names: dict) -> dict:
 
 def add_award(store: Store, registration, actor: dict, payload: dict) -> dict:
     actor = load_actor(actor)
-    data = load(schemas.NewAward(), payload)
+    data = load(schemas.NewAward, payload)
     community_id, place = _recording_community(registration, actor, data["community_id"], "records.records_add_award")
     with store.uow() as uow:
         row = Award(member_id=data["member_id"], community_id=community_id, title=data["title"],
@@ -131,7 +131,7 @@ def _award_view(row: Award, names: dict) -> dict:
 
 def add_complaint(store: Store, registration, actor: dict, payload: dict) -> dict:
     actor = load_actor(actor)
-    data = load(schemas.NewComplaint(), payload)
+    data = load(schemas.NewComplaint, payload)
     community_id, place = _recording_community(registration, actor, data["community_id"],
                                                "records.records_add_complaint")
     with store.uow() as uow:
@@ -146,7 +146,7 @@ def add_complaint(store: Store, registration, actor: dict, payload: dict) -> dic
 
 def handle_complaint(store: Store, registration, actor: dict, complaint_id: int, payload: dict) -> dict:
     actor = load_actor(actor)
-    data = load(schemas.HandleComplaint(), payload)
+    data = load(schemas.HandleComplaint, payload)
     with store.sessionmaker() as session:
         row = session.get(Complaint, complaint_id)
         if row is None:
@@ -167,7 +167,7 @@ def handle_complaint(store: Store, registration, actor: dict, complaint_id: int,
 
 def list_complaints(store: Store, registration, actor: dict, query: dict) -> list[dict]:
     actor = load_actor(actor)
-    q = load(schemas.ComplaintQuery(), query)
+    q = load(schemas.ComplaintQuery, query)
     community_id, _ = _recording_community(registration, actor, q["community_id"], "records.records_complaints")
     with store.uow() as uow:
         stmt = select(Complaint).where(Complaint.community_id == community_id)
@@ -190,7 +190,7 @@ def _complaint_views(session, rows, names) -> list[dict]:
 
 def decide_transfer(store: Store, registration, actor: dict, transfer_id: int, payload: dict) -> dict:
     actor = load_actor(actor)
-    data = load(schemas.TransferDecision(), payload)
+    data = load(schemas.TransferDecision, payload)
     with store.uow() as uow:
         session = uow.session
         row = session.get(Transfer, transfer_id, with_for_update=True)

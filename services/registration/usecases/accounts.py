@@ -64,7 +64,7 @@ def session_state(store: Store, user_ids: list[int]) -> dict:
 
 
 def authenticate(store: Store, credentials: dict) -> dict:
-    data = load(schemas.Login(), credentials)
+    data = load(schemas.Login, credentials)
     with store.uow() as uow:
         user = uow.session.scalar(select(User).where(User.username == data["username"]))
         try:

@@ -58,8 +58,8 @@ def on_activity_attended(uow, event: dict):
 
 
 def add_training(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.NewTraining(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewTraining, payload)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
         domain.check_can_decide(actor, member.community_id)
@@ -74,7 +74,7 @@ def add_training(store: Store, actor: dict, member_id: int, payload: dict) -> di
 
 def get_card(store: Store, scoring_summary, actor: dict, member_id: int) -> dict:
     """电子义工证. ``scoring_summary(member_id)`` is the port to scoring; if it fails the card shows without points."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         session = uow.session
         member = _member(session, member_id)

@@ -46,8 +46,8 @@ def _join_e_branch(session, uow, branch: EBranch, members: list[Member]):
 
 @retried_on_conflict
 def create_e_branch(store: Store, actor: dict, community_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.NewEBranch(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewEBranch, payload)
     domain.check_can_decide(actor, community_id)
     with store.uow() as uow:
         session = uow.session
@@ -75,8 +75,8 @@ def list_e_branches(store: Store, community_id: int) -> list[dict]:
 
 @retried_on_conflict
 def add_e_branch_members(store: Store, actor: dict, e_branch_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.MemberIds(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.MemberIds, payload)
     with store.uow() as uow:
         session = uow.session
         branch = session.get(EBranch, e_branch_id)
@@ -97,8 +97,8 @@ def _team_view(session, team: VolunteerTeam) -> dict:
 
 
 def create_team(store: Store, actor: dict, community_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.NewTeam(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewTeam, payload)
     domain.check_can_decide(actor, community_id)
     with store.uow() as uow:
         session = uow.session
@@ -126,8 +126,8 @@ def list_teams(store: Store, community_id: int) -> list[dict]:
 
 
 def add_team_members(store: Store, actor: dict, team_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.MemberIds(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.MemberIds, payload)
     with store.uow() as uow:
         session = uow.session
         team = session.get(VolunteerTeam, team_id)
@@ -146,8 +146,8 @@ def add_team_members(store: Store, actor: dict, team_id: int, payload: dict) -> 
 
 
 def create_pairing(store: Store, actor: dict, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.NewPairing(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewPairing, payload)
     domain.check_pairing_party(data["member_id"], data["e_branch_id"])
     domain.check_can_decide(actor, data["community_id"])
     starts_on = data["starts_on"] or date.today()
@@ -172,7 +172,7 @@ def create_pairing(store: Store, actor: dict, payload: dict) -> dict:
 
 
 def list_pairings(store: Store, actor: dict, community_id: int, active_on: date | None = None) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         community = _place(uow.session, community_id)
         if community is None:

@@ -84,7 +84,7 @@ def names(store: Store, query: dict) -> dict:
 
 def recipients(store: Store, query: dict) -> list[int]:
     """Ids of active accounts matching every given filter; members count only while accepted."""
-    data = load(schemas.RecipientQuery(), query)
+    data = load(schemas.RecipientQuery, query)
     stmt = (select(User.id).outerjoin(Member, Member.id == User.id)
             .where(User.active, or_(User.role != "member", Member.status == domain.ACCEPTED)))
     if data["roles"]:

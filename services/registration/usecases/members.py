@@ -118,7 +118,7 @@ def _check_can_view_private(session, actor: dict, member: Member, action: str = 
 
 
 def get_member(store: Store, actor: dict, member_id: int) -> dict:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
         authz.check(actor, "registration.get_member", member_facts_for_policy(uow.session, member),
@@ -127,7 +127,7 @@ def get_member(store: Store, actor: dict, member_id: int) -> dict:
 
 
 def member_history(store: Store, actor: dict, member_id: int) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         member = _member(uow.session, member_id)
         _check_can_view_private(uow.session, actor, member, "registration.member_history")
@@ -269,8 +269,8 @@ def _sync_user(session, member: Member):
 
 def register_member(store: Store, actor: dict, payload: dict) -> dict:
     """Community staff enter a member of their community: accepted at once."""
-    actor = load(Actor(), actor)
-    data = load(schemas.RegisterMember(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.RegisterMember, payload)
     domain.check_can_register(actor, data["community_id"])
     password_hash = hash_password(data["password"]) if data["password"] else None
     with store.uow() as uow:
@@ -300,7 +300,7 @@ def sign_up(store: Store, payload: dict) -> dict:
     Finding 7: the answer is the same whether or not the ID number or phone is already known (no
     oracle); a collision goes to the community's review queue (``signup_reviews``) instead.
     """
-    data = load(schemas.SignUp(), payload)
+    data = load(schemas.SignUp, payload)
     password_hash = hash_password(data["password"])  # the same cost on every path
     with store.uow() as uow:
         session = uow.session
@@ -324,7 +324,7 @@ def sign_up(store: Store, payload: dict) -> dict:
 
 
 def list_signup_reviews(store: Store, actor: dict, community_id: int) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     authz.check(actor, "registration.signup_reviews", authz.facts(community_id=community_id),
                 message="只能查看本社区的待核实报到")
     with store.sessionmaker() as session:
@@ -338,8 +338,8 @@ def list_signup_reviews(store: Store, actor: dict, community_id: int) -> list[di
 @retried_on_conflict
 def submit_registration(store: Store, actor: dict, payload: dict) -> dict:
     """A member account (re)submits its registration: after a rejection, a revocation, or for the first time."""
-    actor = load(Actor(), actor)
-    data = load(schemas.RegistrationDetails(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.RegistrationDetails, payload)
     authz.check(actor, "registration.submit_registration", message="只有党员账号可以提交报到")
     with store.uow() as uow:
         session = uow.session
@@ -405,21 +405,21 @@ def _decide(store: Store, actor: dict, member_id: int, action: str, reason: str,
 
 
 def accept_member(store: Store, actor: dict, member_id: int, payload: dict | None = None) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.Decision(), payload or {})
+    actor = load(Actor, actor)
+    data = load(schemas.Decision, payload or {})
     return _decide(store, actor, member_id, "accept", data["reason"])
 
 
 def reject_member(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.Decision(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Decision, payload)
     domain.check_reason(data["reason"])
     return _decide(store, actor, member_id, "reject", data["reason"])
 
 
 def revoke_member(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.Revoke(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Revoke, payload)
     domain.check_reason(data["reason"])
     return _decide(store, actor, member_id, "revoke", data["reason"], revoked_on=data["revoked_on"])
 
@@ -427,8 +427,8 @@ def revoke_member(store: Store, actor: dict, member_id: int, payload: dict) -> d
 @retried_on_conflict
 def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Moving home or job: the one registration moves; the old place stays in the history."""
-    actor = load(Actor(), actor)
-    data = load(schemas.Transfer(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Transfer, payload)
     moves_home = data["community_id"] is not None
     moves_job = data["work_unit_id"] is not None or bool(data["work_unit"])
     if not moves_home and not moves_job and data["grid_id"] is None and data["building_id"] is None:
@@ -480,8 +480,8 @@ def transfer_member(store: Store, actor: dict, member_id: int, payload: dict) ->
 @retried_on_conflict
 def update_profile(store: Store, actor: dict, member_id: int, payload: dict) -> dict:
     """Skills, posts, free time, commitments: the member or their community's staff."""
-    actor = load(Actor(), actor)
-    data = load(schemas.UpdateProfile(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.UpdateProfile, payload)
     with store.uow() as uow:
         session = uow.session
         member = _member(session, member_id, lock=True)

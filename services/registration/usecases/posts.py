@@ -32,8 +32,8 @@ def list_posts(store: Store, community_id: int) -> list[dict]:
 
 
 def add_post(store: Store, actor: dict, community_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.NewPost(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewPost, payload)
     domain.check_can_decide(actor, community_id)
     with store.uow() as uow:
         session = uow.session

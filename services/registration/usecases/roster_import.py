@@ -245,8 +245,8 @@ def import_roster(store: Store, actor: dict, payload: dict, progress=None) -> di
     Rows are matched to members on the ID-number hash. Imported members get no password (they set
     one later), so 10,000 rows cost no password hashing. ``progress(n)`` is told of rows processed.
     """
-    actor = load(Actor(), actor)
-    data = load(schemas.RosterImport(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.RosterImport, payload)
     if actor["role"] not in IMPORTERS:
         raise Forbidden(message="只有社区、街道、区县工作人员或单位党组织可以导入名册")
     if actor["role"] == "community_staff" and data["community_id"] is None:
@@ -435,7 +435,7 @@ def _update_imported(session, uow, actor, member: Member, changes: dict, row: di
 
 
 def roster_errors(store: Store, actor: dict, import_id: int) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         record = uow.session.get(RosterImport, import_id)
         if record is None:

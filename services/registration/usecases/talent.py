@@ -50,8 +50,8 @@ def _talent_statement(actor: dict, data: dict):
 
 
 def search_talent(store: Store, actor: dict, query: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.TalentQuery(), query)
+    actor = load(Actor, actor)
+    data = load(schemas.TalentQuery, query)
     stmt = _talent_statement(actor, data)
     with store.uow() as uow:
         session = uow.session
@@ -67,8 +67,8 @@ EXPORT_LIMIT = 50000
 
 def export_talent(store: Store, actor: dict, query: dict) -> list[dict]:
     """Rows for the spreadsheet (the gateway or the CLI writes the file), phones masked as in search."""
-    actor = load(Actor(), actor)
-    data = load(schemas.TalentQuery(), {k: v for k, v in (query or {}).items() if k != "format"})
+    actor = load(Actor, actor)
+    data = load(schemas.TalentQuery, {k: v for k, v in (query or {}).items() if k != "format"})
     stmt = _talent_statement(actor, data)
     rows = []
     with store.uow() as uow:

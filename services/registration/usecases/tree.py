@@ -72,8 +72,8 @@ def list_children(store: Store, place_id: int) -> list[dict]:
 
 
 def create_place(store: Store, actor: dict, parent_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.NewPlace(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewPlace, payload)
     with store.uow() as uow:
         session = uow.session
         parent = session.get(OrgUnit, parent_id)
@@ -96,8 +96,8 @@ def create_place(store: Store, actor: dict, parent_id: int, payload: dict) -> di
 
 
 def rename_place(store: Store, actor: dict, place_id: int, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.Rename(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.Rename, payload)
     with store.uow() as uow:
         unit = uow.session.get(OrgUnit, place_id)
         if unit is None:

@@ -39,8 +39,8 @@ def _work_unit_by_name(session, name: str | None, party_org: str | None = None) 
 
 
 def create_work_unit(store: Store, actor: dict, payload: dict) -> dict:
-    actor = load(Actor(), actor)
-    data = load(schemas.NewWorkUnit(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewWorkUnit, payload)
     if actor["role"] not in WORK_UNIT_MANAGERS + ("system",):
         raise Forbidden(message="只有社区、街道或区县的工作人员可以登记工作单位")
     if data["contact_phone"] and not domain.valid_phone(data["contact_phone"]):
@@ -74,7 +74,7 @@ def _unit_view(session, actor: dict, unit: WorkUnit) -> dict:
 
 
 def list_work_units(store: Store, actor: dict, query: dict | None = None) -> list[dict]:
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     name = (query or {}).get("name")
     with store.uow() as uow:
         stmt = select(WorkUnit).order_by(WorkUnit.name).limit(200)
@@ -85,8 +85,8 @@ def list_work_units(store: Store, actor: dict, query: dict | None = None) -> lis
 
 def create_unit_account(store: Store, actor: dict, work_unit_id: int, payload: dict) -> dict:
     """A sign-in for a work unit's Party organisation (role unit_org)."""
-    actor = load(Actor(), actor)
-    data = load(schemas.NewUnitAccount(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.NewUnitAccount, payload)
     authz.check(actor, "registration.create_unit_account")
     password_hash = hash_password(data["password"])
     with store.uow() as uow:
@@ -121,8 +121,8 @@ def _unit_report_view(session, report: UnitReport) -> dict:
 
 def report_unit(store: Store, actor: dict, work_unit_id: int, payload: dict) -> dict:
     """单位报到: the unit's organisation reports to a community with its co-building commitments."""
-    actor = load(Actor(), actor)
-    data = load(schemas.UnitReportIn(), payload)
+    actor = load(Actor, actor)
+    data = load(schemas.UnitReportIn, payload)
     with store.uow() as uow:
         session = uow.session
         unit = _work_unit(session, work_unit_id)
@@ -153,7 +153,7 @@ def report_unit(store: Store, actor: dict, work_unit_id: int, payload: dict) -> 
 def list_unit_reports(store: Store, actor: dict, work_unit_id: int) -> list[dict]:
     """A unit's own co-building reports (共建协议), one per community; staff read them per community
     (``list_co_building_units``)."""
-    actor = load(Actor(), actor)
+    actor = load(Actor, actor)
     with store.uow() as uow:
         session = uow.session
         unit = _work_unit(session, work_unit_id)
