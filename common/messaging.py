@@ -3,8 +3,9 @@
 ``consumes(source, event_type)`` wraps nameko's ``event_handler``:
 - the envelope and its data are validated against the shared contract;
 - the handler runs in a unit of work whose inbox row makes a redelivery a no-op;
-- only a repeated ``event_id`` is a duplicate: any other integrity failure is dead-lettered
-  with its reason, as is a message that can never succeed (bad payload, a business rule);
+- only a repeated ``event_id`` is a duplicate: any other integrity failure gets one fresh attempt
+  (a row made by a concurrent handler is then seen) and is then dead-lettered with its reason, as
+  is a message that can never succeed (bad payload, a business rule);
 - a passing fault (database or broker unreachable, a service not answering) is retried with
   backoff ``MAX_ATTEMPTS`` times in all, then dead-lettered as ``TRANSIENT_EXHAUSTED``. The bridge's
   command consumer follows the same rule (``retry_pause``, ``MAX_ATTEMPTS``, ``TRANSIENT``).
@@ -49,6 +50,7 @@ DEAD_LETTER_QUEUE = Queue(
 TRANSIENT = (OperationalError, InterfaceError, PoolTimeout, ConnectionError, TimeoutError, BrokerError,
              RecoverableConnectionError, UnknownService, StaleDataError)
 MAX_ATTEMPTS = int(os.environ.get("EVENT_MAX_ATTEMPTS", "8"))
+INTEGRITY_ATTEMPTS = 2  # an integrity failure that is not a duplicate: once more, then dead-lettered
 RETRY_BASE_SECONDS = float(os.environ.get("EVENT_RETRY_BASE_SECONDS", "1"))
 RETRY_CAP_SECONDS = 30.0
 
@@ -159,6 +161,12 @@ def consumes(source: str, event_type: str):
                             log.info("duplicate %s %s ignored", event_type, event["event_id"])
                             mark_outcome("duplicate")
                             return
+                        if attempt < INTEGRITY_ATTEMPTS:
+                            # another event's handler may have made the same row at the same moment
+                            # (the first sight of a member, say): a fresh attempt sees it and goes on
+                            log.info("integrity failure on %s (%s); one fresh attempt", event_type,
+                                     describe_error(err))
+                            continue
                         park(f"INTEGRITY_ERROR: {describe_error(err)}")
                         return
                 except AppError as err:

@@ -140,4 +140,4 @@ def test_no_lost_or_doubled_effects_through_kills_broker_restart_and_database_ou
     for r in results:
         assert r["lost"] == 0 and r["doubled"] == 0, r
         assert r["alive"] == r["processes"], r
-    assert node.dead_letters() == 0
+    assert node.dead_letters() == 0, node.dead_letter_reasons()

@@ -5,6 +5,7 @@ from datetime import UTC
 
 from sqlalchemy import select
 
+from common.db import upsert
 from common.errors import NotFound
 from services.records import domain, schemas
 from services.records.models import Entry, HoursAudit, Volunteer
@@ -49,11 +50,17 @@ def volunteer_number(member_id: int) -> str:
 
 
 def volunteer(session, member_id: int, **facts) -> Volunteer:
-    """The member's row, made on first sight (an entry may arrive before the member's event)."""
+    """The member's row, made on first sight (an entry may arrive before the member's event).
+
+    Several events about one member may be handled at once (the member's update and their first
+    service entry, by two workers or two instances): the row is inserted-or-ignored, then read,
+    so whichever comes second finds it instead of failing on the primary key."""
     row = session.get(Volunteer, member_id)
     if row is None:
-        row = Volunteer(member_id=member_id, volunteer_number=volunteer_number(member_id), name="")
-        session.add(row)
+        session.execute(upsert(session, Volunteer.__table__).values(
+            member_id=member_id, volunteer_number=volunteer_number(member_id), name="")
+            .on_conflict_do_nothing(index_elements=["member_id"]))
+        row = session.get(Volunteer, member_id)
     for key, value in facts.items():
         if value is not None:
             setattr(row, key, value)
