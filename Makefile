@@ -40,8 +40,7 @@ run: $(STAMP) $(WEB_STAMP)  ## set up, migrate, load the demo district if empty,
 test: $(STAMP) $(WEB_STAMP)  ## lint, then unit, integration and end-to-end tests (SQLite and PostgreSQL)
 	$(VENV)/bin/ruff check .
 	cd web && npm run lint --silent && npx vitest run
-	$(PY) -m pytest --durations=30
-	BAODAO_BROWSER_TESTS=1 $(PY) -m pytest tests/e2e/browser --databases=sqlite --suppress-nameko-eventlet-notification
+	$(PY) -m tests.parallel  # the SQLite and PostgreSQL runs side by side, then the browser tests
 
 unit: $(STAMP)  ## the fast tests only: no broker, no database server
 	$(PY) -m pytest tests/unit -q

@@ -35,6 +35,17 @@ os.environ.setdefault("OUTBOUND_ALLOW", "127.0.0.1")
 def pytest_addoption(parser):
     parser.addoption("--databases", default=os.environ.get("TEST_DATABASES", "sqlite,postgres"),
                      help="comma-separated databases to run integration and e2e tests on")
+    parser.addoption("--only-database-tests", action="store_true",
+                     help="only the tests that run once per database (a second run beside one that has the rest: "
+                          "tests/parallel.py)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--only-database-tests"):
+        keep = [i for i in items if "database" in getattr(i, "fixturenames", ())]
+        kept = {id(i) for i in keep}
+        config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept])
+        items[:] = keep
 
 
 def pytest_generate_tests(metafunc):
