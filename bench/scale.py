@@ -107,7 +107,11 @@ def start(stack, args, instances: int, workdir: str):
 
     os.makedirs(workdir)
     urls = stack.enter_context(databases(args.database, workdir))
-    p = stack.enter_context(platform(workdir, urls=urls, prepare=prepare, scale=scale))
+    # two platforms (8 and 11 processes) share one PostgreSQL: with the default pools (10 + 10 a
+    # process) they pass its max_connections (100 here) under load; 4 + 2 each keeps them within it
+    # and is what an operator would set for N instances (docs/operations.md, "Connections")
+    pools = {"DB_POOL_SIZE": "4", "DB_POOL_OVERFLOW": "2"} if args.database == "postgresql" else {}
+    p = stack.enter_context(platform(workdir, urls=urls, prepare=prepare, scale=scale, extra_env=pools))
     ctx = {**setup_flows(p.base_url, loaded), "community_id": loaded["community_id"]}
     warm, _ = run_flows(p.base_url, ctx, 10, 2)
     return {"p": p, "ctx": ctx, "loaded": loaded, "confirmed": len(warm.timings["confirm"]), "rounds": []}

@@ -9,6 +9,7 @@ commit as their effect, so a redelivered event takes effect once.
 import functools
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -154,7 +155,16 @@ def new_metadata() -> MetaData:
     return metadata
 
 
-def make_engine(url: str):
+def pool_sizes() -> tuple[int, int]:
+    """A service process's PostgreSQL pool: ``DB_POOL_SIZE`` kept open (default 10, nameko's
+    ``max_workers``: a worker holds one connection at a time) and ``DB_POOL_OVERFLOW`` more under a
+    burst (default 10). Every process of every instance has its own pool: the server's
+    ``max_connections`` must cover them all (docs/operations.md, "Connections")."""
+    return int(os.environ.get("DB_POOL_SIZE") or 10), int(os.environ.get("DB_POOL_OVERFLOW") or 10)
+
+
+def make_engine(url: str, *, monitor=False):
+    """A service's engine; ``monitor=True``: the small one its health probe and metrics share."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -169,7 +179,10 @@ def make_engine(url: str):
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    if monitor:  # probes and scrapes take turns on one connection (a second under a burst)
+        return create_engine(url, pool_size=1, max_overflow=1, pool_timeout=5, pool_pre_ping=True)
+    size, overflow = pool_sizes()
+    return create_engine(url, pool_size=size, max_overflow=overflow, pool_pre_ping=True)
 
 
 def upsert(session_or_conn, table):

@@ -118,10 +118,21 @@ class DeadLetterQueueCollector:
         yield depth
 
 
-def register_store(service: str, url: str):
+_MONITOR_ENGINES: dict = {}
+
+
+def monitor_engine(url: str):
+    """One small engine per database for this process's health probe and metrics, apart from
+    the workers' pool (one pool less per process on the server's ``max_connections``)."""
     from common.db import make_engine
 
-    REGISTRY.register(StoreCollector(service, make_engine(url)))
+    if url not in _MONITOR_ENGINES:
+        _MONITOR_ENGINES[url] = make_engine(url, monitor=True)
+    return _MONITOR_ENGINES[url]
+
+
+def register_store(service: str, url: str):
+    REGISTRY.register(StoreCollector(service, monitor_engine(url)))
 
 
 def register_dead_letter_queue(amqp_uri: str):
@@ -163,9 +174,7 @@ def serve(port: int, host: str = "0.0.0.0", health=None):
 def database_health(url: str):
     from sqlalchemy import text
 
-    from common.db import make_engine
-
-    engine = make_engine(url)
+    engine = monitor_engine(url)
 
     def check():
         try:

@@ -17,6 +17,7 @@ from nameko.rpc import Responder, Rpc, RpcConsumer, get_rpc_exchange
 from nameko.timer import timer
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 
 from common import assertions
@@ -96,7 +97,7 @@ def rpc(fn=None, *, public=False, internal=False):
         except (DataError, OverflowError):
             raise ValidationFailed(code="VALUE_OUT_OF_RANGE",
                                    message="提交的数据超出允许的长度或范围，请精简后重试") from None
-        except (OperationalError, InterfaceError):  # the database unreachable for now
+        except (OperationalError, InterfaceError, PoolTimeout):  # the database unreachable, or its pool busy, for now
             raise Unavailable(code="DATABASE_UNAVAILABLE", message="数据库暂时不可用，请稍后重试") from None
         except StaleDataError:  # another instance changed the row, and the use case did not retry
             raise Conflict(code="CONCURRENT_UPDATE", message="该记录刚被同时修改，请刷新后重试") from None
