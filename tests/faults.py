@@ -186,25 +186,6 @@ class Postgres:
         conn.close()
         return self.url(name)
 
-    def dead_letter_reasons(self, limit: int = 20) -> list[str]:
-        """What parked each dead letter (its handler and ``x-reason``), read and put back unacked."""
-        from kombu import Connection
-
-        reasons = []
-        with Connection(self.uri, connect_timeout=3) as conn:
-            channel = conn.channel()
-            held = []
-            for _ in range(limit):
-                message = channel.basic_get("baodao.dead-letters", no_ack=False)
-                if message is None:
-                    break
-                held.append(message)
-                headers = message.headers or {}
-                reasons.append(f"{headers.get('x-handler')} ({message.delivery_info.get('routing_key')}): "
-                               f"{headers.get('x-reason')}")
-            channel.close()  # unacked: back in the queue
-        return reasons
-
     def close(self):
         self.stop()
         subprocess.run(["rm", "-rf", str(self.dir)], check=False)
