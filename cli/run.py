@@ -165,17 +165,20 @@ def stop_all(children: list[Child], timeout: float = STOP_TIMEOUT):
             child.proc.wait()
 
 
-def wait_ready(url: str, children: list[Child], need_all: bool, timeout: float = 90.0) -> bool:
-    """Until /health answers 200 (or any answer when some services were left out on purpose)."""
+def wait_ready(url: str, children: list[Child], left_out=(), timeout: float = 90.0) -> bool:
+    """Until /health answers 200, or — when some services were left out on purpose — until it
+    names only those as down: every service that was started answers before we say "started"."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if any(c.proc.poll() is not None for c in children):
             return False
         try:
-            status = requests.get(url, timeout=5).status_code
-            if status == 200 or not need_all:
+            resp = requests.get(url, timeout=5)
+            if resp.status_code == 200:
                 return True
-        except requests.RequestException:
+            if left_out and resp.status_code == 503 and set(resp.json().get("down", [])) <= set(left_out):
+                return True
+        except (requests.RequestException, ValueError):
             pass
         time.sleep(0.3)
     return False
@@ -262,7 +265,7 @@ def main(seed_demo: bool = True, scale: str | None = None) -> int:
         base = f"http://{host}:{port}"
         left_out = [n for n in PROCESSES if not counts[n]]
         if counts["gateway"]:
-            if not wait_ready(f"{base}/health", children, need_all=not left_out):
+            if not wait_ready(f"{base}/health", children, left_out):
                 print("平台未能启动，请查看上面的日志。", file=sys.stderr)
                 return 1
             print(f"\n宝岛平台已启动：{base}    接口说明：{base}/docs    健康检查：{base}/health")
