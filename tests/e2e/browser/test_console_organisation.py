@@ -154,6 +154,16 @@ def test_unit_sees_its_agreement_publishes_a_party_day_and_sees_its_members(scre
     row = page.locator(".el-table__body tr", has_text="东风社区")
     row.get_by_text("每年开展两次义诊").wait_for()
     screen.shot("agreements")
+    row.get_by_role("button", name="更新承诺").click()  # renew this year's commitments, keeping the old
+    form = page.get_by_role("form", name="更新与东风社区的共建承诺")
+    commitments = form.get_by_label("共建承诺")
+    added = f"结对帮扶困难家庭{random.randint(100, 999)}户"
+    commitments.fill(commitments.input_value() + "\n" + added)
+    form.get_by_role("button", name="保存").click()
+    page.get_by_text("已更新与东风社区的共建承诺").wait_for()
+    form.wait_for(state="hidden")
+    row.get_by_text(added).wait_for()
+    row.get_by_text("每年开展两次义诊").wait_for()
 
     page.get_by_role("menuitem", name="主题党日").click()
     page.get_by_role("heading", name="主题党日", level=2).wait_for()
