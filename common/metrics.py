@@ -5,6 +5,7 @@ common/messaging.py). The database-backed gauges (outbox, timers) and the dead-l
 depth are read when Prometheus scrapes, so they are never stale and cost nothing in between.
 """
 
+import functools
 import os
 from datetime import UTC, datetime
 
@@ -118,17 +119,13 @@ class DeadLetterQueueCollector:
         yield depth
 
 
-_MONITOR_ENGINES: dict = {}
-
-
+@functools.cache
 def monitor_engine(url: str):
     """One small engine per database for this process's health probe and metrics, apart from
     the workers' pool (one pool less per process on the server's ``max_connections``)."""
     from common.db import make_engine
 
-    if url not in _MONITOR_ENGINES:
-        _MONITOR_ENGINES[url] = make_engine(url, monitor=True)
-    return _MONITOR_ENGINES[url]
+    return make_engine(url, monitor=True)
 
 
 def register_store(service: str, url: str):

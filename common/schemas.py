@@ -1,5 +1,6 @@
 """Base marshmallow pieces used on every wire: RPC arguments and results, HTTP bodies."""
 
+import functools
 from datetime import UTC, datetime
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
@@ -14,7 +15,9 @@ class StrictSchema(Schema):
         unknown = RAISE
 
 
-_INSTANCES: dict[type, Schema] = {}
+@functools.cache
+def _instance(schema: type[Schema]) -> Schema:
+    return schema()
 
 
 def load(schema: Schema | type[Schema], data, *, partial=False) -> dict:
@@ -23,7 +26,7 @@ def load(schema: Schema | type[Schema], data, *, partial=False) -> dict:
     ``schema``: a schema class (one instance of it is kept and reused — building a schema
     deep-copies its fields, several times the cost of a load) or an instance built with options."""
     if isinstance(schema, type):
-        schema = _INSTANCES.get(schema) or _INSTANCES.setdefault(schema, schema())
+        schema = _instance(schema)
     if data is None:
         data = {}
     try:

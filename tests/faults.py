@@ -120,24 +120,10 @@ class RabbitNode:
                 return int(parts[-1])
         return 0
 
-    def dead_letter_reasons(self, limit: int = 20) -> list[str]:
-        """What parked each dead letter (its handler and ``x-reason``), read and put back unacked."""
-        from kombu import Connection
-
-        reasons = []
-        with Connection(self.uri, connect_timeout=3) as conn:
-            channel = conn.channel()
-            held = []
-            for _ in range(limit):
-                message = channel.basic_get("baodao.dead-letters", no_ack=False)
-                if message is None:
-                    break
-                held.append(message)
-                headers = message.headers or {}
-                reasons.append(f"{headers.get('x-handler')} ({message.delivery_info.get('routing_key')}): "
-                               f"{headers.get('x-reason')}")
-            channel.close()  # unacked: back in the queue
-        return reasons
+    def dead_letter_reasons(self) -> list[str]:
+        """What parked each dead letter (its handler and ``x-reason``), for a failure's message."""
+        return [f"{m.headers.get('x-handler')} ({m.delivery_info.get('routing_key')}): {m.headers.get('x-reason')}"
+                for m in support.get_messages(self.uri, "baodao.dead-letters")]
 
     def close(self):
         self.stop()

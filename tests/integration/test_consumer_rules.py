@@ -81,6 +81,9 @@ def test_consumer_rules(rules, amqp_uri, vhost):
     publish = EventPublisher(amqp_uri, "dispatch").publish
     first = envelope("dispatch", "request.claimed", DATA)
     publish(first)
+    # applied before the others go out: workers run side by side, and a clash that commits first
+    # would make *this* event the one that breaks the unique key
+    support.wait_for(lambda: _count(rules) == 1, message="the first event applied")
     publish(first)  # the same event_id again: a duplicate, dropped quietly
     clash = envelope("dispatch", "request.claimed", {**DATA, "title": "同一请求的另一事件"})
     publish(clash)  # another event_id breaking the table's unique key: NOT a duplicate

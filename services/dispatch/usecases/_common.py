@@ -80,12 +80,6 @@ def _history_rows(rows) -> list[dict]:
              "to_state": h.to_state, "reason": h.reason} for h in rows]
 
 
-def _menu_fields(session, item_ids: set[int]) -> dict[int, list]:
-    if not item_ids:
-        return {}
-    return dict(session.execute(select(MenuItem.id, MenuItem.fields).where(MenuItem.id.in_(item_ids))).all())
-
-
 def _views(session, requests: list[Request], actor: dict, *, history=True) -> list[dict]:
     """Requests as the caller may see them, in three queries whatever their number."""
     ids = [r.id for r in requests]
