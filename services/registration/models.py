@@ -45,7 +45,8 @@ class UnitReport(Base):
     commitments: Mapped[list] = mapped_column(JSON, default=list)
     year: Mapped[int] = mapped_column(Integer)
     reported_by: Mapped[int | None] = mapped_column(Integer)
-    reported_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)
+    reported_at: Mapped[object] = mapped_column(DateTime(timezone=True), default=utcnow)  # the first report
+    renewed_at: Mapped[object | None] = mapped_column(DateTime(timezone=True))  # the last renewal, if any
 
 
 class User(Base):

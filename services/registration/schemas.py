@@ -322,7 +322,8 @@ class UnitReport(Schema):
     commitments = fields.List(fields.String())
     year = fields.Integer()
     members_reported = fields.Integer(metadata={"description": "该单位在本社区已报到的党员数"})
-    reported_at = AwareDateTime()
+    reported_at = AwareDateTime(metadata={"description": "首次报到时间"})
+    renewed_at = AwareDateTime(allow_none=True, metadata={"description": "最近一次更新共建承诺的时间"})
 
 
 class NewEBranch(StrictSchema):

@@ -2,6 +2,7 @@
 pool is exported, a work unit reports in, and the e-volunteer card answers."""
 
 import io
+from datetime import datetime
 
 import requests
 from openpyxl import load_workbook
@@ -93,6 +94,14 @@ def test_members_and_units_report_in_over_http(platform):
     mine = unit.get(f"/api/work-units/{unit.user['work_unit_id']}/reports").json()
     assert community_id in [r["community_id"] for r in mine] and all(r["community_name"] for r in mine)
     assert platform.login("unit2").get(f"/api/work-units/{unit.user['work_unit_id']}/reports").status_code == 403
+    # renewing the commitments keeps the day the unit first reported (报到时间) and records the renewal
+    first = next(r for r in mine if r["community_id"] == community_id)
+    renewed = unit.post(f"/api/work-units/{unit.user['work_unit_id']}/reports",
+                        {"community_id": community_id, "commitments": ["每年开展两次义诊", "结对帮扶困难家庭3户"]})
+    assert renewed.status_code == 201, renewed.text
+    assert renewed.json()["reported_at"] == first["reported_at"]
+    assert datetime.fromisoformat(renewed.json()["renewed_at"]) >= datetime.fromisoformat(first["reported_at"])
+    assert datetime.fromisoformat(renewed.json()["renewed_at"]).utcoffset() is not None
 
     # 5. the e-volunteer card, for the member and their staff; the phone masked to others
     member = platform.login("13711112222", "member-pass-1")

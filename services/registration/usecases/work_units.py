@@ -116,7 +116,7 @@ def _unit_report_view(session, report: UnitReport) -> dict:
         "community_id": report.community_id, "community_name": (_place(session, report.community_id) or {}).get("name"),
         "agreement": report.agreement,
         "commitments": list(report.commitments or []), "year": report.year, "members_reported": count,
-        "reported_at": report.reported_at})
+        "reported_at": report.reported_at, "renewed_at": report.renewed_at})
 
 
 def report_unit(store: Store, actor: dict, work_unit_id: int, payload: dict) -> dict:
@@ -135,13 +135,14 @@ def report_unit(store: Store, actor: dict, work_unit_id: int, payload: dict) -> 
         report = session.scalar(select(UnitReport).where(UnitReport.work_unit_id == unit.id,
                                                          UnitReport.community_id == community["id"]))
         if report is None:
-            report = UnitReport(work_unit_id=unit.id, community_id=community["id"])
+            report = UnitReport(work_unit_id=unit.id, community_id=community["id"], reported_at=utcnow())
             session.add(report)
+        else:  # a renewal: 报到时间 stays the day the unit first reported
+            report.renewed_at = utcnow()
         report.agreement = data["agreement"]
         report.commitments = data["commitments"]
         report.year = data["year"] or date.today().year
         report.reported_by = actor.get("user_id")
-        report.reported_at = utcnow()
         session.flush()
         uow.emit("unit.reported", {"work_unit_id": unit.id, "name": unit.name, "community_id": community["id"],
                                    "commitments": data["commitments"]})

@@ -68,6 +68,7 @@ class Screen:
     def shot(self, label):
         """Screenshot the current screen and check it with axe: 0 critical/serious violations."""
         self.page.wait_for_load_state("networkidle")
+        settle(self.page)
         path = SHOTS / f"{self.name}-{label}.png"
         self.page.screenshot(path=str(path), full_page=False)
         violations = axe_violations(self.page)
@@ -76,6 +77,27 @@ class Screen:
             + str([(n["target"], n["any"][0]["message"] if n["any"] else "") for n in v["nodes"][:3]])
             for v in violations)
         return path
+
+
+def settle(page):
+    """Wait out running fades and slides: axe measured a toast or a tag mid-fade as low contrast.
+
+    Infinite animations (spinners, indeterminate bars) are left running; newly started ones
+    (a transition that begins as another ends) are awaited too, up to a few rounds.
+    """
+    page.evaluate("""async () => {
+        const finite = () => document.getAnimations().filter(a =>
+            a.playState === 'running' && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
+        for (let round = 0; round < 5; round++) {
+            const running = finite();
+            if (!running.length) return;
+            await Promise.race([
+                Promise.all(running.map(a => a.finished.catch(() => null))),
+                new Promise(resolve => setTimeout(resolve, 2000)),
+            ]);
+            await new Promise(resolve => requestAnimationFrame(() => resolve(null)));
+        }
+    }""")
 
 
 def axe_violations(page):

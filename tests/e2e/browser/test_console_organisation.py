@@ -164,6 +164,7 @@ def test_unit_sees_its_agreement_publishes_a_party_day_and_sees_its_members(scre
     form.wait_for(state="hidden")
     row.get_by_text(added).wait_for()
     row.get_by_text("每年开展两次义诊").wait_for()
+    row.get_by_text("更新于").wait_for()  # 报到时间 stays the first report; the renewal is shown beneath
     screen.shot("agreements-renewed")
 
     page.get_by_role("menuitem", name="主题党日").click()
