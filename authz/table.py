@@ -133,9 +133,9 @@ TABLE = {
     "dispatch.fulfil_wish": {M: ASSIGNED, G: ASSIGNED},
     "dispatch.confirm_wish": {R: OWN, G: COMMUNITY, C: COMMUNITY},
     "dispatch.submit_opinion": {R: COMMUNITY, M: COMMUNITY},
-    "dispatch.list_opinions": {R: OWN, M: OWN, G: COMMUNITY, **OFFICES},
+    "dispatch.list_opinions": {R: OWN, M: OWN, **OFFICES},  # grid leaders: no opinions desk
     "dispatch.opinion_stats": OFFICES,
-    "dispatch.get_opinion": {R: OWN, M: OWN, G: COMMUNITY, **OFFICES},
+    "dispatch.get_opinion": {R: OWN, M: OWN, **OFFICES},
     "dispatch.assign_opinion": OFFICES,
     "dispatch.resolve_opinion": OFFICES,
 
