@@ -186,15 +186,15 @@ class DispatchService(ServiceBase):
 
     @rpc
     def assign_opinion(self, actor, opinion_id, payload, idempotency_key=None):
-        return opinions.assign_opinion(self.db, actor, opinion_id, payload, idempotency_key)
+        return opinions.assign_opinion(self.db, actor, opinion_id, payload, idempotency_key, self.registration)
 
     @rpc
     def resolve_opinion(self, actor, opinion_id, payload, idempotency_key=None):
-        return opinions.resolve_opinion(self.db, actor, opinion_id, payload, idempotency_key)
+        return opinions.resolve_opinion(self.db, actor, opinion_id, payload, idempotency_key, self.registration)
 
     @rpc
     def get_opinion(self, actor, opinion_id):
-        return opinions.get_opinion(self.db, actor, opinion_id)
+        return opinions.get_opinion(self.db, actor, opinion_id, self.registration)
 
     @rpc
     def list_opinions(self, actor, query=None):

@@ -256,3 +256,11 @@ def _subject_history(session, subject: str, subject_id: int) -> list[dict]:
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _name_actors(registration, history: list[dict]):
+    """Who acted, by name (the timeline reads 张三, not 居民 #6); an unknown account stays unnamed."""
+    ids = sorted({e["actor_id"] for e in history if e.get("actor_id")})
+    names = registration.names({"users": ids}).get("users", {}) if ids else {}
+    for e in history:
+        e["actor_name"] = names.get(str(e.get("actor_id")))

@@ -12,7 +12,7 @@ from common.errors import Forbidden, NotFound, Unprocessable, ValidationFailed
 from common.schemas import load
 from services.dispatch import domain, schemas
 from services.dispatch.models import Opinion
-from services.dispatch.usecases._common import SYSTEM, _aware, _subject_history, _transition, place_of
+from services.dispatch.usecases._common import SYSTEM, _aware, _name_actors, _subject_history, _transition, place_of
 from services.dispatch.usecases.idempotency import Idem, finish, idempotent
 
 # ---- opinions (民意) ----------------------------------------------------------------------
@@ -95,7 +95,8 @@ def _opinion_command(store, actor, opinion_id, command, idempotency_key, body):
     return idempotent(store, idem, run)
 
 
-def assign_opinion(store: Store, actor: dict, opinion_id: int, payload, idempotency_key=None) -> dict:
+def assign_opinion(store: Store, actor: dict, opinion_id: int, payload, idempotency_key=None,
+                   registration=None) -> dict:
     data = load(schemas.AssignOpinion, payload)
 
     def body(uow, actor, op):
@@ -109,10 +110,11 @@ def assign_opinion(store: Store, actor: dict, opinion_id: int, payload, idempote
                                       "due_at": _aware(op.due_at).isoformat() if op.due_at else None})
         return f"交办给{op.assignee}。{data['reason']}".strip()
 
-    return _opinion_command(store, actor, opinion_id, "assign", idempotency_key, body)
+    return _named(registration, _opinion_command(store, actor, opinion_id, "assign", idempotency_key, body))
 
 
-def resolve_opinion(store: Store, actor: dict, opinion_id: int, payload, idempotency_key=None) -> dict:
+def resolve_opinion(store: Store, actor: dict, opinion_id: int, payload, idempotency_key=None,
+                    registration=None) -> dict:
     data = load(schemas.ResolveOpinion, payload)
 
     def body(uow, actor, op):
@@ -123,7 +125,7 @@ def resolve_opinion(store: Store, actor: dict, opinion_id: int, payload, idempot
                                       "resident_id": op.resident_id, "resolution": op.resolution})
         return data["resolution"]
 
-    return _opinion_command(store, actor, opinion_id, "resolve", idempotency_key, body)
+    return _named(registration, _opinion_command(store, actor, opinion_id, "resolve", idempotency_key, body))
 
 
 def on_opinion_deadline(uow, timer):
@@ -140,7 +142,14 @@ def on_opinion_deadline(uow, timer):
     uow.emit("opinion.overdue", {**_opinion_event(op), "supervision_level": up})
 
 
-def get_opinion(store: Store, actor: dict, opinion_id: int) -> dict:
+def _named(registration, view: dict) -> dict:
+    """The record names who acted (居民 黄阿姨, 工作人员 李娜), as requests and wishes do."""
+    if registration is not None:
+        _name_actors(registration, view["history"])
+    return view
+
+
+def get_opinion(store: Store, actor: dict, opinion_id: int, registration=None) -> dict:
     actor = load(Actor, actor)
     with store.sessionmaker() as session:
         op = session.get(Opinion, opinion_id)
@@ -151,7 +160,8 @@ def get_opinion(store: Store, actor: dict, opinion_id: int) -> dict:
                 raise Forbidden(message="只能查看自己提交的意见")
         else:
             _check_supervises(actor, op)
-        return _opinion_view(session, op)
+        view = _opinion_view(session, op)
+    return _named(registration, view)
 
 
 def _opinion_scope(actor: dict, stmt):

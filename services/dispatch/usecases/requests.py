@@ -18,6 +18,7 @@ from services.dispatch.usecases._common import (
     _event_data,
     _get,
     _move,
+    _name_actors,
     _place,
     _policy,
     _record,
@@ -162,14 +163,6 @@ def get_request(store: Store, actor: dict, request_id: int, registration=None) -
     if registration is not None:
         _name_actors(registration, view["history"])
     return view
-
-
-def _name_actors(registration, history: list[dict]):
-    """Who acted, by name (the timeline reads 张三, not 居民 #6); an unknown account stays unnamed."""
-    ids = sorted({e["actor_id"] for e in history if e.get("actor_id")})
-    names = registration.names({"users": ids}).get("users", {}) if ids else {}
-    for e in history:
-        e["actor_name"] = names.get(str(e.get("actor_id")))
 
 
 def timeline(store: Store, actor: dict, request_id: int, registration=None) -> list[dict]:

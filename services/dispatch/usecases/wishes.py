@@ -11,9 +11,14 @@ from common.errors import Conflict, Forbidden, NotFound, Unprocessable, Validati
 from common.schemas import load
 from services.dispatch import domain, schemas
 from services.dispatch.models import Wish
-from services.dispatch.usecases._common import _subject_history, _transition, area_communities, place_facts
+from services.dispatch.usecases._common import (
+    _name_actors,
+    _subject_history,
+    _transition,
+    area_communities,
+    place_facts,
+)
 from services.dispatch.usecases.idempotency import Idem, finish, idempotent
-from services.dispatch.usecases.requests import _name_actors
 
 # ---- micro-wishes (微心愿) -----------------------------------------------------------------
 

@@ -79,6 +79,8 @@ def test_staff_follow_a_claimed_wish_and_assign_and_resolve_an_opinion(screen, w
     page.get_by_text("已交办给 李主任（物业办）").wait_for()
     after = staff.get(f"/api/opinions/{opinion_id}").json()
     assert after["state"] == "assigned" and after["assignee"] == "李主任（物业办）", after
+    assert all(e["actor_name"] for e in after["history"]), after["history"]  # who acted, by name
+    drawer.locator(".timeline").get_by_text("居民 黄阿姨").first.wait_for()  # the opinion's record names them too
     _shot(screen, "opinion-assigned")
 
     drawer.get_by_role("button", name="办结并答复").click()
