@@ -40,6 +40,11 @@ def web(database, built_web, request):
 @pytest.fixture(scope="session")
 def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
+    from eventlet import patcher
+
+    if patcher.is_monkey_patched("socket"):  # Playwright would hang on its first wait, not fail
+        pytest.fail("the browser tests run in a pytest of their own: "
+                    "BAODAO_BROWSER_TESTS=1 pytest tests/e2e/browser (make test does this)")
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
     with sync_api.sync_playwright() as pw:
