@@ -259,7 +259,10 @@ def _aware(moment: datetime) -> datetime:
 
 
 def _name_actors(registration, history: list[dict]):
-    """Who acted, by name (the timeline reads 张三, not 居民 #6); an unknown account stays unnamed."""
+    """Who acted, by name (the timeline reads 张三, not 居民 #6); an unknown account stays unnamed,
+    and so does everyone when no registration proxy is given."""
+    if registration is None:
+        return
     ids = sorted({e["actor_id"] for e in history if e.get("actor_id")})
     names = registration.names({"users": ids}).get("users", {}) if ids else {}
     for e in history:

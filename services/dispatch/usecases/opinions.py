@@ -110,7 +110,9 @@ def assign_opinion(store: Store, actor: dict, opinion_id: int, payload, idempote
                                       "due_at": _aware(op.due_at).isoformat() if op.due_at else None})
         return f"交办给{op.assignee}。{data['reason']}".strip()
 
-    return _named(registration, _opinion_command(store, actor, opinion_id, "assign", idempotency_key, body))
+    view = _opinion_command(store, actor, opinion_id, "assign", idempotency_key, body)
+    _name_actors(registration, view["history"])
+    return view
 
 
 def resolve_opinion(store: Store, actor: dict, opinion_id: int, payload, idempotency_key=None,
@@ -125,7 +127,9 @@ def resolve_opinion(store: Store, actor: dict, opinion_id: int, payload, idempot
                                       "resident_id": op.resident_id, "resolution": op.resolution})
         return data["resolution"]
 
-    return _named(registration, _opinion_command(store, actor, opinion_id, "resolve", idempotency_key, body))
+    view = _opinion_command(store, actor, opinion_id, "resolve", idempotency_key, body)
+    _name_actors(registration, view["history"])
+    return view
 
 
 def on_opinion_deadline(uow, timer):
@@ -142,13 +146,6 @@ def on_opinion_deadline(uow, timer):
     uow.emit("opinion.overdue", {**_opinion_event(op), "supervision_level": up})
 
 
-def _named(registration, view: dict) -> dict:
-    """The record names who acted (居民 黄阿姨, 工作人员 李娜), as requests and wishes do."""
-    if registration is not None:
-        _name_actors(registration, view["history"])
-    return view
-
-
 def get_opinion(store: Store, actor: dict, opinion_id: int, registration=None) -> dict:
     actor = load(Actor, actor)
     with store.sessionmaker() as session:
@@ -161,7 +158,8 @@ def get_opinion(store: Store, actor: dict, opinion_id: int, registration=None) -
         else:
             _check_supervises(actor, op)
         view = _opinion_view(session, op)
-    return _named(registration, view)
+    _name_actors(registration, view["history"])  # after the session: no connection held across the RPC
+    return view
 
 
 def _opinion_scope(actor: dict, stmt):

@@ -160,8 +160,7 @@ def get_request(store: Store, actor: dict, request_id: int, registration=None) -
         request = _get(session, request_id)
         _check_can_view(session, actor, request)
         view = _views(session, [request], actor)[0]
-    if registration is not None:
-        _name_actors(registration, view["history"])
+    _name_actors(registration, view["history"])
     return view
 
 

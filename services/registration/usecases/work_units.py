@@ -135,7 +135,7 @@ def report_unit(store: Store, actor: dict, work_unit_id: int, payload: dict) -> 
         report = session.scalar(select(UnitReport).where(UnitReport.work_unit_id == unit.id,
                                                          UnitReport.community_id == community["id"]))
         if report is None:
-            report = UnitReport(work_unit_id=unit.id, community_id=community["id"], reported_at=utcnow())
+            report = UnitReport(work_unit_id=unit.id, community_id=community["id"])  # reported_at: now
             session.add(report)
         else:  # a renewal: 报到时间 stays the day the unit first reported
             report.renewed_at = utcnow()

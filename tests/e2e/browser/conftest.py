@@ -72,11 +72,8 @@ class Screen:
 
     def shot(self, label):
         """Screenshot the current screen and check it with axe: 0 critical/serious violations."""
-        self.page.wait_for_load_state("networkidle")
-        settle(self.page)
         path = SHOTS / f"{self.name}-{label}.png"
-        self.page.screenshot(path=str(path), full_page=False)
-        violations = axe_violations(self.page)
+        violations = screenshot_and_axe(self.page, path)
         assert not violations, f"axe on {label}: " + "; ".join(
             f"{v['id']} ({v['impact']}): {v['help']} → "
             + str([(n["target"], n["any"][0]["message"] if n["any"] else "") for n in v["nodes"][:3]])
@@ -84,25 +81,15 @@ class Screen:
         return path
 
 
-def settle(page):
-    """Wait out running fades and slides: axe measured a toast or a tag mid-fade as low contrast.
+def screenshot_and_axe(page, path, full_page=False):
+    """The screen once loaded, saved to ``path``, and its critical/serious axe violations.
 
-    Infinite animations (spinners, indeterminate bars) are left running; newly started ones
-    (a transition that begins as another ends) are awaited too, up to a few rounds.
+    ``animations="disabled"`` fast-forwards running fades to their end (spinners keep turning),
+    so the picture and axe after it see settled colours, never a toast or a tag half faded in.
     """
-    page.evaluate("""async () => {
-        const finite = () => document.getAnimations().filter(a =>
-            a.playState === 'running' && a.effect && a.effect.getComputedTiming().endTime !== Infinity);
-        for (let round = 0; round < 5; round++) {
-            const running = finite();
-            if (!running.length) return;
-            await Promise.race([
-                Promise.all(running.map(a => a.finished.catch(() => null))),
-                new Promise(resolve => setTimeout(resolve, 2000)),
-            ]);
-            await new Promise(resolve => requestAnimationFrame(() => resolve(null)));
-        }
-    }""")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    return axe_violations(page)
 
 
 def axe_violations(page):

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from services.registration.domain import id_number_check_char
-from tests.e2e.browser.conftest import SHOTS, axe_violations
+from tests.e2e.browser.conftest import SHOTS, screenshot_and_axe
 
 PHONE = "13987654321"
 
@@ -68,8 +68,7 @@ class Phones:
         # what a person looks at: the screen once a dialog's or toast's transition has finished
         page.wait_for_function(
             "() => !document.querySelector('[class*=\"-leave-active\"], [class*=\"-enter-active\"]')")
-        page.screenshot(path=str(SHOTS / f"h5-{name}.png"), full_page=True)
-        bad = axe_violations(page)
+        bad = screenshot_and_axe(page, SHOTS / f"h5-{name}.png", full_page=True)
         assert not bad, f"{name}: " + "; ".join(f"{v['id']}: {[n['target'] for n in v['nodes']][:5]}" for v in bad)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 375, f"{name}: the page scrolls sideways ({width}px)"
