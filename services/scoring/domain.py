@@ -241,7 +241,9 @@ def check_can_close(period: str, current: str, closed: set[str]):
 
 def evaluation_score(rules: dict, points: int, rating_avg: float | None, community: float | None,
                      work_unit: float | None) -> float:
-    """Weighted 0–100 from the four sides; a side with no data drops out and the rest reweigh."""
+    """Weighted 0–100 from the four sides; a side with no data drops out and the rest reweigh.
+
+    One decimal, as reports and notices print it; stars are judged on that same figure."""
     weights = rules["weights"]
     sides = {"points": min(100.0, max(0.0, points * 100.0 / rules["points_full_marks"])),
              "residents": None if rating_avg is None else rating_avg * 20.0,
@@ -249,7 +251,7 @@ def evaluation_score(rules: dict, points: int, rating_avg: float | None, communi
     total = sum(weights.get(k, 0) for k, v in sides.items() if v is not None)
     if total <= 0:
         return 0.0
-    return sum(weights.get(k, 0) * v for k, v in sides.items() if v is not None) / total
+    return round(sum(weights.get(k, 0) * v for k, v in sides.items() if v is not None) / total, 1)
 
 
 def stars_for(rules: dict, score: float) -> int:

@@ -15,7 +15,7 @@ import os
 from datetime import timedelta
 
 import eventlet
-from sqlalchemy import and_, case, delete, func, insert, literal, select, update
+from sqlalchemy import Numeric, and_, case, cast, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 import authz
@@ -225,7 +225,8 @@ def _score_community(store: Store, period: str, community_id):
     thresholds = sorted(((int(s), float(t)) for s, t in rules["star_thresholds"].items()), reverse=True)
     stars = case(*[(snap.c.score >= t, s) for s, t in thresholds], else_=0) if thresholds else literal(0)
     with store.engine.begin() as conn:
-        conn.execute(update(snap).where(where).values(score=numerator / denominator))
+        # one decimal, as domain.evaluation_score (PostgreSQL rounds numeric, not double precision)
+        conn.execute(update(snap).where(where).values(score=func.round(cast(numerator / denominator, Numeric), 1)))
         conn.execute(update(snap).where(where).values(stars=stars))
 
 
